@@ -1,0 +1,79 @@
+//! `reboot`, `poweroff` and `halt`: the same binary, called by these names
+//! (or as `rescue-init reboot`), asks PID 1 to do it. `-f` acts at once
+//! (sync, then the system call) as busybox's applets do.
+
+use crate::signals::Request;
+use crate::sys;
+use rustix::system::RebootCommand;
+
+pub fn request_for(name: &str) -> Option<Request> {
+    match name {
+        "reboot" => Some(Request::Reboot),
+        "poweroff" => Some(Request::Poweroff),
+        "halt" => Some(Request::Halt),
+        _ => None,
+    }
+}
+
+struct Opts {
+    force: bool,
+    no_sync: bool,
+}
+
+fn parse(name: &str, args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts { force: false, no_sync: false };
+    for a in args {
+        match a.as_str() {
+            "-f" | "--force" => o.force = true,
+            "-n" | "--no-sync" => o.no_sync = true,
+            "-h" | "--help" => return Err(usage(name)),
+            other => return Err(format!("{name}: unknown option {other:?}\n{}", usage(name))),
+        }
+    }
+    Ok(o)
+}
+
+fn usage(name: &str) -> String {
+    format!(
+        "usage: {name} [-f] [-n]\n  asks PID 1 (rescue-init) to {name} cleanly: processes stopped, disks synced and unmounted\n  -f  {name} at once, without stopping anything (sync first unless -n)\n  -n  with -f: do not sync"
+    )
+}
+
+/// Runs the applet; returns the process exit status.
+pub fn main(name: &str, req: Request, args: &[String]) -> i32 {
+    let opts = match parse(name, args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return 2;
+        }
+    };
+    if opts.force {
+        return force(name, req, opts.no_sync);
+    }
+    match sys::kill_raw(1, req.signal()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name}: cannot signal PID 1: {e}");
+            1
+        }
+    }
+}
+
+fn force(name: &str, req: Request, no_sync: bool) -> i32 {
+    if !no_sync {
+        rustix::fs::sync();
+    }
+    let cmd = match req {
+        Request::Reboot | Request::Kexec => RebootCommand::Restart,
+        Request::Halt => RebootCommand::Halt,
+        Request::Poweroff => RebootCommand::PowerOff,
+    };
+    match rustix::system::reboot(cmd) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name} -f: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The init's settings: defaults, then the config file
+//! (`/etc/rescue-init/config`, `KEY=VALUE`), then `rescue.*` options on the
+//! kernel command line, which win.
+
+use crate::cmdline::{self, Param};
+use crate::kv;
+use std::time::Duration;
+
+pub const CONFIG_PATH: &str = "/etc/rescue-init/config";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Start the console shells (the default).
+    Shell,
+    Reboot,
+    Poweroff,
+    Halt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub shell: String,
+    pub run: Option<Vec<String>>,
+    pub after: After,
+    pub debug: bool,
+    pub script_timeout: Duration,
+    pub stop_timeout: Duration,
+    /// Terminal names from `console=` (e.g. `ttyS0`, `tty1`), in order.
+    pub consoles: Vec<String>,
+    /// Test-only: panic once in the main loop to prove PID 1 survives it.
+    pub test_panic: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            shell: "/bin/sh".into(),
+            run: None,
+            after: After::Shell,
+            debug: false,
+            script_timeout: Duration::from_secs(30),
+            stop_timeout: Duration::from_secs(5),
+            consoles: Vec::new(),
+            test_panic: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Key {
+    Shell,
+    Run,
+    After,
+    Debug,
+    ScriptTimeout,
+    StopTimeout,
+    TestPanic,
+}
+
+/// (config file key, command line key, setting). TestPanic has no file key.
+const KEYS: &[(&str, &str, Key)] = &[
+    ("SHELL", "rescue.shell", Key::Shell),
+    ("RUN", "rescue.run", Key::Run),
+    ("AFTER", "rescue.after", Key::After),
+    ("DEBUG", "rescue.debug", Key::Debug),
+    ("SCRIPT_TIMEOUT", "rescue.script-timeout", Key::ScriptTimeout),
+    ("STOP_TIMEOUT", "rescue.stop-timeout", Key::StopTimeout),
+    ("", "rescue.test-panic", Key::TestPanic),
+];
+
+impl Config {
+    /// Applies the config file's text; returns one message per rejected
+    /// line (the rest of the file still applies).
+    pub fn apply_file(&mut self, file: &str, text: &str) -> Vec<String> {
+        let allowed: Vec<&str> = KEYS.iter().map(|k| k.0).filter(|k| !k.is_empty()).collect();
+        let mut problems = Vec::new();
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        // Parse line by line so one bad line does not discard the others.
+        for (idx, line) in text.lines().enumerate() {
+            match kv::parse(file, line, &allowed) {
+                Ok(entries) => {
+                    for e in entries {
+                        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == e.key) {
+                            problems.push(format!("{file}:{}: duplicate key {:?} (first set on line {first})", idx + 1, e.key));
+                            continue;
+                        }
+                        seen.push((e.key.clone(), idx + 1));
+                        let key = KEYS.iter().find(|k| k.0 == e.key).map(|k| k.2);
+                        if let Some(key) = key {
+                            if let Err(msg) = self.set(key, Some(&e.value)) {
+                                problems.push(format!("{file}:{}: {}: {msg}", idx + 1, e.key));
+                            }
+                        }
+                    }
+                }
+                Err(err) => problems.push(kv::KvError { line: idx + 1, ..err }.to_string()),
+            }
+        }
+        problems
+    }
+
+    /// Applies the kernel command line; returns messages for malformed
+    /// `rescue.*` options. Unknown options are ignored.
+    pub fn apply_cmdline(&mut self, line: &str) -> Vec<String> {
+        let (params, errors) = cmdline::parse(line);
+        let mut problems: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        for Param { key, value } in &params {
+            if key == "console" {
+                if let Some(tty) = value.as_deref().and_then(console_name) {
+                    if !self.consoles.contains(&tty) {
+                        self.consoles.push(tty);
+                    }
+                }
+                continue;
+            }
+            if let Some(&(_, _, k)) = KEYS.iter().find(|k| k.1 == key) {
+                if let Err(msg) = self.set(k, value.as_deref()) {
+                    problems.push(format!("kernel command line: {key}: {msg} (ignored)"));
+                }
+            }
+        }
+        problems
+    }
+
+    fn set(&mut self, key: Key, value: Option<&str>) -> Result<(), String> {
+        match key {
+            Key::Debug => self.debug = parse_bool(value)?,
+            Key::TestPanic => self.test_panic = parse_bool(value)?,
+            Key::Shell => self.shell = nonempty(value)?.to_string(),
+            Key::Run => self.run = Some(parse_run(nonempty(value)?)?),
+            Key::After => self.after = parse_after(nonempty(value)?)?,
+            Key::ScriptTimeout => self.script_timeout = parse_secs(nonempty(value)?)?,
+            Key::StopTimeout => self.stop_timeout = parse_secs(nonempty(value)?)?,
+        }
+        Ok(())
+    }
+}
+
+fn nonempty(v: Option<&str>) -> Result<&str, String> {
+    match v {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err("needs a value".into()),
+    }
+}
+
+fn parse_bool(v: Option<&str>) -> Result<bool, String> {
+    match v {
+        None | Some("1" | "yes" | "true" | "on") => Ok(true),
+        Some("0" | "no" | "false" | "off") => Ok(false),
+        Some(other) => Err(format!("expected yes/no, got {other:?}")),
+    }
+}
+
+fn parse_run(v: &str) -> Result<Vec<String>, String> {
+    let words = cmdline::split_words(v).map_err(|e| format!("{e} in {v:?}"))?;
+    if words.is_empty() {
+        return Err("empty command".into());
+    }
+    Ok(words)
+}
+
+fn parse_after(v: &str) -> Result<After, String> {
+    Ok(match v {
+        "shell" => After::Shell,
+        "reboot" => After::Reboot,
+        "poweroff" => After::Poweroff,
+        "halt" => After::Halt,
+        _ => return Err(format!("expected shell, reboot, poweroff or halt, got {v:?}")),
+    })
+}
+
+fn parse_secs(v: &str) -> Result<Duration, String> {
+    let secs: f64 = v.parse().map_err(|_| format!("expected seconds, got {v:?}"))?;
+    if !(0.0..=86400.0).contains(&secs) {
+        return Err(format!("seconds out of range: {v}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `ttyS0,115200n8` → `ttyS0`; `tty0` (the active VT) → `tty1`; `null`
+/// and empty names are no terminal.
+fn console_name(v: &str) -> Option<String> {
+    let name = v.split(',').next().unwrap_or("").trim_start_matches("/dev/");
+    match name {
+        "" | "null" => None,
+        "tty0" => Some("tty1".into()),
+        n => Some(n.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmdline_options_and_consoles() {
+        let mut c = Config::default();
+        let p = c.apply_cmdline(
+            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 other=1"#,
+        );
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(c.consoles, ["tty1", "ttyS0"]);
+        assert_eq!(c.shell, "/bin/bash");
+        assert_eq!(c.run.as_deref().unwrap(), ["/bin/sh", "-c", "echo hi"]);
+        assert!(c.debug);
+        assert_eq!(c.after, After::Poweroff);
+        assert_eq!(c.stop_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn malformed_options_are_reported_and_ignored() {
+        let mut c = Config::default();
+        let p = c.apply_cmdline("rescue.shell= rescue.after=dance rescue.debug=maybe rescue.run=\"x");
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(c, Config::default());
+        assert!(p.iter().any(|m| m.contains("rescue.after") && m.contains("dance")));
+    }
+
+    #[test]
+    fn file_then_cmdline_wins() {
+        let mut c = Config::default();
+        let p = c.apply_file("cfg", "SHELL=/bin/ash\nRUN='rear recover'\nDEBUG=yes\n");
+        assert!(p.is_empty(), "{p:?}");
+        c.apply_cmdline("rescue.shell=/bin/bash");
+        assert_eq!(c.shell, "/bin/bash");
+        assert_eq!(c.run.as_deref().unwrap(), ["rear", "recover"]);
+        assert!(c.debug);
+    }
+
+    #[test]
+    fn bad_file_lines_name_the_line_and_keep_the_rest() {
+        let mut c = Config::default();
+        let p = c.apply_file("/etc/rescue-init/config", "BOGUS=1\nSHELL=/bin/ash\nAFTER=never\nRUN=\"x\nSHELL=/bin/zsh\n");
+        assert_eq!(c.shell, "/bin/ash");
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p[3].contains(":5: duplicate key \"SHELL\" (first set on line 2)"));
+        assert!(p[0].starts_with("/etc/rescue-init/config:1: unknown key"));
+        assert!(p[1].starts_with("/etc/rescue-init/config:3: AFTER"));
+        assert!(p[2].starts_with("/etc/rescue-init/config:4: unterminated"));
+    }
+}

@@ -1,0 +1,27 @@
+//! rescue-init: a PID 1 for rescue initramfs images.
+//!
+//! `main.rs` reads as the boot sequence; each phase or concern lives in a
+//! module of its own. Only `sys` may use `unsafe`.
+#![deny(unsafe_code)]
+
+#[macro_use]
+pub mod log;
+
+pub mod applet;
+pub mod bootscripts;
+pub mod cmdline;
+pub mod config;
+pub mod console;
+pub mod events;
+pub mod kv;
+pub mod mount;
+pub mod mountinfo;
+pub mod pid1;
+pub mod procs;
+pub mod reap;
+pub mod shutdown;
+pub mod signals;
+pub mod spawn;
+pub mod supervise;
+pub mod sys;
+pub mod unmount;

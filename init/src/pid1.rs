@@ -1,0 +1,181 @@
+//! PID 1: the boot sequence, then the main loop. Nothing here may end the
+//! process: errors are logged and the boot goes on, a panic in the main
+//! loop is caught and answered with an emergency shell, and if even that
+//! keeps failing PID 1 falls back to reaping forever.
+
+use crate::config::{After, Config, CONFIG_PATH};
+use crate::events::Events;
+use crate::signals::{Request, Signals};
+use crate::spawn::{self, Stdio3};
+use crate::supervise::Supervisor;
+use crate::{bootscripts, console, log, mount, reap, shutdown};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Panics tolerated before PID 1 gives up on its loop and only reaps.
+const MAX_PANICS: u32 = 3;
+
+struct State {
+    cfg: Config,
+    events: Events,
+    shells: Supervisor,
+    container: bool,
+}
+
+pub fn run(args: &[String]) -> ! {
+    let container = std::env::var_os("container").is_some();
+    let signals = Signals::take_over();
+    if container {
+        log::use_stderr_only();
+    } else {
+        // Ctrl-Alt-Del now arrives as SIGINT instead of an instant reboot.
+        let _ = rustix::system::reboot(rustix::system::RebootCommand::CadOff);
+    }
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    std::panic::set_hook(Box::new(|info| crate::error!("PANIC: {info}")));
+
+    let failed = mount::mount_all(mount::EARLY_MOUNTS);
+    if !container {
+        log::attach_kmsg();
+        console::attach_stdio();
+    }
+    crate::info!("rescue-init {} as PID 1: early mounts done ({failed} failed)", env!("CARGO_PKG_VERSION"));
+    set_hostname();
+    let cfg = load_config(container, args);
+    let signals = match signals {
+        Ok(s) => s,
+        Err(e) => {
+            crate::error!("cannot take over signals ({e}); only reaping from now on");
+            reap_forever();
+        }
+    };
+    let mut events = Events::new(signals);
+    bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
+    crate::info!("boot scripts done");
+    let ttys = terminals(&cfg, container);
+    let shells = Supervisor::new(&cfg.shell, ttys);
+    let mut st = State { cfg, events, shells, container };
+    recovery_command(&mut st);
+    supervise_forever(st)
+}
+
+/// The hostname from /etc/hostname, so prompts and logs say which
+/// system this is.
+fn set_hostname() {
+    let Ok(text) = std::fs::read_to_string("/etc/hostname") else { return };
+    let name = text.trim();
+    if !name.is_empty() {
+        if let Err(e) = rustix::system::sethostname(name.as_bytes()) {
+            crate::warn!("sethostname {name:?}: {e}");
+        }
+    }
+}
+
+/// Config file, then the kernel command line (in a container: our argv).
+fn load_config(container: bool, args: &[String]) -> Config {
+    let mut cfg = Config::default();
+    if let Ok(text) = std::fs::read_to_string(CONFIG_PATH) {
+        for problem in cfg.apply_file(CONFIG_PATH, &text) {
+            crate::error!("{problem} (line ignored)");
+        }
+    }
+    let line = if container {
+        args.iter().map(|a| if a.contains(char::is_whitespace) { format!("\"{a}\"") } else { a.clone() }).collect::<Vec<_>>().join(" ")
+    } else {
+        std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+            crate::error!("/proc/cmdline: {e}");
+            String::new()
+        })
+    };
+    for problem in cfg.apply_cmdline(&line) {
+        crate::error!("{problem}");
+    }
+    log::set_debug(cfg.debug);
+    crate::debug!("config: {cfg:?}");
+    cfg
+}
+
+fn terminals(cfg: &Config, container: bool) -> Vec<Option<PathBuf>> {
+    if container {
+        return vec![None];
+    }
+    console::shell_terminals(&cfg.consoles).into_iter().map(Some).collect()
+}
+
+/// `rescue.run`: runs once, owning the console, before the shells start.
+fn recovery_command(st: &mut State) {
+    let Some(argv) = st.cfg.run.clone() else { return };
+    let stdio = if st.container { Stdio3::Inherit } else { Stdio3::Terminal(Path::new("/dev/console")) };
+    crate::info!("running rescue.run: {argv:?}");
+    let pid = match spawn::command(&argv, "linux").and_then(|c| spawn::start(c, stdio)) {
+        Ok(pid) => pid,
+        Err(e) => {
+            crate::error!("rescue.run {argv:?}: cannot start: {e}; starting the shells");
+            return;
+        }
+    };
+    st.events.track(pid);
+    let status = loop {
+        if let Some(s) = st.events.take_exit(pid) {
+            break s;
+        }
+        if !st.events.requests.is_empty() {
+            crate::warn!("rescue.run still running (pid {pid}) when a shutdown was requested");
+            return;
+        }
+        st.events.wait(None);
+    };
+    crate::info!("rescue.run {}", reap::describe(status));
+    let req = match st.cfg.after {
+        After::Shell => return,
+        After::Reboot => Request::Reboot,
+        After::Poweroff => Request::Poweroff,
+        After::Halt => Request::Halt,
+    };
+    if status.exit_status() == Some(0) {
+        st.events.requests.push_back((req, 1));
+    } else {
+        crate::warn!("rescue.run failed: staying in the rescue system instead of rescue.after={req}");
+    }
+}
+
+fn supervise_forever(mut st: State) -> ! {
+    let mut panics = 0;
+    loop {
+        let _ = catch_unwind(AssertUnwindSafe(|| main_loop(&mut st)));
+        panics += 1;
+        if panics > MAX_PANICS {
+            crate::error!("PID 1 panicked {panics} times; giving up the main loop and only reaping");
+            reap_forever();
+        }
+        crate::error!("PID 1 survived a panic in its main loop; starting an emergency shell on the console");
+        let tty = if st.container { None } else { Some(PathBuf::from("/dev/console")) };
+        st.shells = Supervisor::new(&st.cfg.shell, vec![tty]);
+    }
+}
+
+fn main_loop(st: &mut State) {
+    loop {
+        if let Some((req, _)) = st.events.requests.pop_front() {
+            shutdown::run(req, &st.shells.pids(), st.cfg.stop_timeout, &mut st.events);
+            crate::error!("{req} did not happen; the rescue system goes on");
+        }
+        if st.cfg.test_panic {
+            st.cfg.test_panic = false;
+            panic!("rescue.test-panic: deliberate panic in the main loop");
+        }
+        let next = st.shells.start_due(&mut st.events);
+        st.events.wait(next);
+        st.shells.collect_exits(&mut st.events);
+    }
+}
+
+/// The last resort: no loop, no signals, just reap so zombies never pile up.
+fn reap_forever() -> ! {
+    loop {
+        match rustix::process::wait(rustix::process::WaitOptions::empty()) {
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_secs(1)),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The shutdown path: stop the shells, then every process (TERM, wait with
+//! a deadline, KILL), sync, unmount newest first, and make the reboot
+//! system call. Returns only if the final call failed, so the caller can
+//! bring the shells back.
+
+use crate::events::Events;
+use crate::signals::Request;
+use crate::sys;
+use crate::unmount;
+use rustix::system::RebootCommand;
+use std::time::{Duration, Instant};
+
+pub fn run(req: Request, shells: &[i32], stop_timeout: Duration, events: &mut Events) {
+    let t0 = Instant::now();
+    crate::info!("shutdown ({req}): stopping processes");
+    stop_processes(shells, stop_timeout, events);
+    rustix::fs::sync();
+    crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
+    let left = unmount::release_all();
+    for m in &left {
+        crate::warn!("shutdown: {m}");
+    }
+    rustix::fs::sync();
+    crate::info!("shutdown ({req}): filesystems done, {} left busy ({} ms)", left.len(), t0.elapsed().as_millis());
+    note_ignored(events, req);
+    final_call(req, events);
+}
+
+/// SIGHUP+SIGTERM to the shells' sessions, SIGTERM+SIGCONT to everyone,
+/// wait for them to go, SIGKILL what is left.
+fn stop_processes(shells: &[i32], timeout: Duration, events: &mut Events) {
+    for &pid in shells {
+        let _ = sys::kill_raw(-pid, libc::SIGHUP);
+        let _ = sys::kill_raw(-pid, libc::SIGTERM);
+    }
+    let _ = sys::kill_all(libc::SIGTERM);
+    let _ = sys::kill_all(libc::SIGCONT);
+    if wait_all_gone(Instant::now() + timeout, events) {
+        return;
+    }
+    for p in crate::procs::user_processes() {
+        crate::warn!("shutdown: pid {} ({}) ignored SIGTERM for {:?}; killing it", p.pid, p.comm, timeout);
+    }
+    let _ = sys::kill_all(libc::SIGKILL);
+    if !wait_all_gone(Instant::now() + Duration::from_secs(5), events) {
+        crate::error!("shutdown: processes survived SIGKILL (stuck in the kernel?); going on");
+    }
+}
+
+fn wait_all_gone(deadline: Instant, events: &mut Events) -> bool {
+    events.reap();
+    events.wait_until(deadline, |ev| {
+        ev.reap();
+        ev.no_children
+    })
+}
+
+/// A later request never silently replaces the one being carried out.
+fn note_ignored(events: &mut Events, current: Request) {
+    while let Some((req, pid)) = events.requests.pop_front() {
+        crate::warn!("{req} requested by pid {pid} during {current}: the {current} already under way goes on");
+    }
+}
+
+fn final_call(req: Request, events: &mut Events) {
+    let cmd = match req {
+        Request::Reboot => RebootCommand::Restart,
+        Request::Kexec => {
+            crate::warn!("kexec handoff is not available in this build; rebooting through the firmware");
+            RebootCommand::Restart
+        }
+        Request::Halt => RebootCommand::Halt,
+        Request::Poweroff => RebootCommand::PowerOff,
+    };
+    crate::info!("shutdown: {req} now");
+    if cmd == RebootCommand::Restart {
+        if let Err(e) = rustix::system::reboot(cmd) {
+            crate::error!("reboot system call failed: {e}");
+        }
+        return;
+    }
+    // Halt and power-off end the calling process when they return.
+    match sys::reboot_in_child(cmd) {
+        Ok(pid) => {
+            events.track(pid);
+            events.wait_until(Instant::now() + Duration::from_secs(30), |ev| match ev.take_exit(pid) {
+                Some(s) => {
+                    let errno = s.exit_status().unwrap_or(0);
+                    let err = std::io::Error::from_raw_os_error(errno);
+                    crate::error!("{req} system call failed: {err}");
+                    true
+                }
+                None => false,
+            });
+        }
+        Err(e) => crate::error!("{req}: fork failed: {e}"),
+    }
+}

@@ -1,0 +1,67 @@
+//! Starting children: a clean environment, the original signal state, and
+//! (for shells and the recovery command) a session of their own with the
+//! terminal as controlling tty.
+
+use crate::console;
+use crate::sys;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where a child's stdio goes.
+pub enum Stdio3<'a> {
+    /// A terminal, which also becomes the controlling tty of a new session.
+    Terminal(&'a Path),
+    /// PID 1's own stdio (the console, or a container's stdio); new session
+    /// without a controlling tty.
+    Inherit,
+    /// stdin from /dev/null, output to PID 1's stdio (boot scripts).
+    Detached,
+}
+
+/// Builds a command for `argv` with the rescue environment.
+pub fn command(argv: &[String], term: &str) -> io::Result<Command> {
+    let (prog, args) = argv.split_first().ok_or_else(|| io::Error::other("empty command"))?;
+    let mut cmd = Command::new(prog);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", PATH)
+        .env("HOME", "/root")
+        .env("TERM", term)
+        .env("USER", "root")
+        .env("LOGNAME", "root")
+        .env("RESCUE_INIT", "1")
+        .current_dir("/");
+    Ok(cmd)
+}
+
+/// A login shell: argv[0] starts with `-` so it reads /etc/profile.
+pub fn shell_command(shell: &str, term: &str) -> io::Result<Command> {
+    let mut cmd = command(&[shell.to_string()], term)?;
+    let base = Path::new(shell).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    cmd.arg0(format!("-{base}")).env("SHELL", shell);
+    Ok(cmd)
+}
+
+/// Starts `cmd` with the given stdio; returns its pid.
+pub fn start(mut cmd: Command, stdio: Stdio3<'_>) -> io::Result<i32> {
+    match stdio {
+        Stdio3::Terminal(path) => {
+            let fd = console::open_terminal(path)?;
+            cmd.stdin(Stdio::from(fd.try_clone()?))
+                .stdout(Stdio::from(fd.try_clone()?))
+                .stderr(Stdio::from(fd));
+            sys::prepare_child(&mut cmd, true, true);
+        }
+        Stdio3::Inherit => sys::prepare_child(&mut cmd, true, false),
+        Stdio3::Detached => {
+            cmd.stdin(Stdio::null());
+            sys::prepare_child(&mut cmd, true, false);
+        }
+    }
+    let child = cmd.spawn()?;
+    Ok(child.id() as i32)
+}

@@ -1,0 +1,170 @@
+//! The few system calls rustix does not offer (signal masks, signalfd,
+//! signal dispositions, `kill(-1)`, fork-for-reboot). This is the only
+//! module allowed to use `unsafe`; every block says why it is sound.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Signals that must stay deliverable: blocking them would turn a fault
+/// into an endless loop instead of a visible crash.
+const FAULT_SIGNALS: [i32; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGABRT,
+    libc::SIGTRAP,
+];
+
+/// Job-control signals PID 1 ignores (it has no terminal to stop for).
+const IGNORED: [i32; 3] = [libc::SIGTTIN, libc::SIGTTOU, libc::SIGTSTP];
+
+/// The mask PID 1 started with, restored in every child before exec.
+static ORIGINAL_MASK: OnceLock<SigSet> = OnceLock::new();
+
+#[derive(Clone, Copy)]
+pub struct SigSet(libc::sigset_t);
+
+// SAFETY: sigset_t is a plain bit array with no pointers.
+unsafe impl Send for SigSet {}
+// SAFETY: as above; shared references only read the bits.
+unsafe impl Sync for SigSet {}
+
+impl SigSet {
+    fn empty() -> Self {
+        // SAFETY: sigset_t is plain data; sigemptyset initialises all of it.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid, writable sigset_t.
+        unsafe { libc::sigemptyset(&mut set) };
+        SigSet(set)
+    }
+
+    /// Every signal except the fault signals (and KILL/STOP, which the
+    /// kernel refuses to block anyway).
+    fn all_but_faults() -> Self {
+        let mut set = SigSet::empty();
+        // SAFETY: `set.0` is a valid, initialised sigset_t.
+        unsafe { libc::sigfillset(&mut set.0) };
+        for sig in FAULT_SIGNALS {
+            // SAFETY: valid sigset_t and a valid signal number.
+            unsafe { libc::sigdelset(&mut set.0, sig) };
+        }
+        set
+    }
+}
+
+/// Blocks every non-fault signal and remembers the previous mask.
+pub fn block_signals() -> io::Result<SigSet> {
+    let blocked = SigSet::all_but_faults();
+    let mut old = SigSet::empty();
+    // SAFETY: both pointers reference valid sigset_t values that live
+    // across the call.
+    let rc = unsafe { libc::sigprocmask(libc::SIG_SETMASK, &blocked.0, &mut old.0) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let _ = ORIGINAL_MASK.set(old);
+    Ok(blocked)
+}
+
+/// Sets the disposition of the job-control signals to "ignore".
+pub fn ignore_job_control() {
+    for sig in IGNORED {
+        // SAFETY: SIG_IGN is a valid disposition for these catchable
+        // signals; no handler code is installed.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+}
+
+/// Creates a non-blocking, close-on-exec signalfd for `set`.
+pub fn signalfd(set: &SigSet) -> io::Result<OwnedFd> {
+    let flags = libc::SFD_CLOEXEC | libc::SFD_NONBLOCK;
+    // SAFETY: -1 asks for a new fd; `set` points to a valid sigset_t.
+    let fd = unsafe { libc::signalfd(-1, &set.0, flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this fd to us; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Restores default dispositions and the original signal mask in the
+/// child, between fork and exec, and optionally starts a new session.
+pub fn prepare_child(cmd: &mut Command, new_session: bool, ctty: bool) {
+    let mask = ORIGINAL_MASK.get().copied().unwrap_or_else(SigSet::empty);
+    let hook = move || {
+        for sig in IGNORED {
+            // SAFETY: async-signal-safe call on a valid signal number.
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
+        // SAFETY: `mask` is a valid sigset_t copied into the closure.
+        if unsafe { libc::sigprocmask(libc::SIG_SETMASK, &mask.0, std::ptr::null_mut()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if new_session {
+            rustix::process::setsid()?;
+        }
+        if ctty {
+            // Stdin is the terminal; steal it if an old session still
+            // claims it (arg 1), as getty does.
+            // SAFETY: plain ioctl on fd 0 with an integer argument.
+            if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the hook only makes async-signal-safe system calls and
+    // allocates nothing, as required between fork and exec.
+    unsafe { cmd.pre_exec(hook) };
+}
+
+/// `kill(-1, sig)`: every process except PID 1 itself (and kernel threads).
+pub fn kill_all(sig: i32) -> io::Result<()> {
+    // SAFETY: kill takes plain integers; -1 is the documented broadcast.
+    if unsafe { libc::kill(-1, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `kill(pid, sig)` for signal numbers rustix has no name for (SIGRTMIN+n).
+pub fn kill_raw(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill takes plain integers.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// SIGRTMIN as the C library defines it (musl reserves some).
+pub fn sigrtmin() -> i32 {
+    libc::SIGRTMIN()
+}
+
+/// Runs `reboot(cmd)` in a forked child. Halt and power-off make the
+/// calling process exit when they return, which must never be PID 1.
+/// Returns the child's pid; the caller reaps it. The child's exit status
+/// is the errno of the failed call.
+pub fn reboot_in_child(cmd: rustix::system::RebootCommand) -> io::Result<i32> {
+    // SAFETY: PID 1 is single-threaded at this point (no threads are ever
+    // started), so the child may run arbitrary code; it only calls reboot
+    // and _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        let code = match rustix::system::reboot(cmd) {
+            Ok(()) => 0,
+            Err(e) => e.raw_os_error(),
+        };
+        // SAFETY: terminate the child without running parent destructors.
+        unsafe { libc::_exit(code) };
+    }
+    Ok(pid)
+}
