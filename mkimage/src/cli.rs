@@ -1,0 +1,336 @@
+//! Command line parsing: a small hand-written parser, no dependencies.
+//!
+//! Options take `--name VALUE`, `--name=VALUE`, `-o VALUE` or `-oVALUE`;
+//! `--` ends the options.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use crate::compress::{Compression, Method};
+pub use crate::help::{BUILD_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
+use crate::image::{BuildSpec, Node};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where and how to write an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: PathBuf,
+    pub compression: Compression,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Build {
+        spec: BuildSpec,
+        out: Output,
+    },
+    Pack {
+        dir: PathBuf,
+        out: Output,
+        keep_owners: bool,
+    },
+    List {
+        file: PathBuf,
+    },
+    Help(&'static str),
+    Version,
+}
+
+/// A usage error, with the command whose help to suggest.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub command: &'static str,
+}
+
+/// One parsed argument.
+enum Arg {
+    /// An option by its long name (`o` is `output`), as written.
+    Opt(&'static str, String),
+    Pos(OsString),
+}
+
+struct Parser {
+    args: std::vec::IntoIter<OsString>,
+    inline: Option<OsString>,
+    only_positional: bool,
+    command: &'static str,
+}
+
+const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
+const LONG: [&str; 10] = [
+    "output",
+    "help",
+    "version",
+    "compress",
+    "level",
+    "keep-owners",
+    "init",
+    "rootfs",
+    "file",
+    "mknod",
+];
+
+impl Parser {
+    fn err(&self, message: String) -> UsageError {
+        UsageError {
+            message,
+            command: self.command,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Arg>, UsageError> {
+        if let Some(v) = self.inline.take() {
+            return Err(self.err(format!("unexpected value {:?}", v.to_string_lossy())));
+        }
+        let Some(arg) = self.args.next() else {
+            return Ok(None);
+        };
+        let bytes = arg.as_bytes();
+        if self.only_positional || bytes == b"-" || !bytes.starts_with(b"-") {
+            return Ok(Some(Arg::Pos(arg)));
+        }
+        if bytes == b"--" {
+            self.only_positional = true;
+            return self.next();
+        }
+        self.option(bytes).map(Some)
+    }
+
+    fn option(&mut self, bytes: &[u8]) -> Result<Arg, UsageError> {
+        let (name, shown, inline) = if let Some(long) = bytes.strip_prefix(b"--") {
+            let eq = long.iter().position(|&b| b == b'=');
+            let name = &long[..eq.unwrap_or(long.len())];
+            let known = LONG.iter().find(|l| l.as_bytes() == name).copied();
+            let shown = format!("--{}", String::from_utf8_lossy(name));
+            (known, shown, eq.map(|i| &long[i + 1..]))
+        } else {
+            let known = SHORT.iter().find(|(c, _)| *c == bytes[1]).map(|(_, l)| *l);
+            let shown = format!("-{}", String::from_utf8_lossy(&bytes[1..2]));
+            (
+                known,
+                shown,
+                Some(&bytes[2..]).filter(|rest| !rest.is_empty()),
+            )
+        };
+        let Some(name) = name else {
+            return Err(self.err(format!("unknown option {shown}")));
+        };
+        self.inline = inline.map(|v| OsStr::from_bytes(v).to_os_string());
+        Ok(Arg::Opt(name, shown))
+    }
+
+    fn value(&mut self, shown: &str) -> Result<OsString, UsageError> {
+        match self.inline.take().or_else(|| self.args.next()) {
+            Some(v) => Ok(v),
+            None => Err(self.err(format!("{shown} needs a value"))),
+        }
+    }
+
+    fn text(&mut self, shown: &str) -> Result<String, UsageError> {
+        let v = self.value(shown)?;
+        v.into_string()
+            .map_err(|v| self.err(format!("{shown}: invalid value {:?}", v.to_string_lossy())))
+    }
+}
+
+/// `--output`, `--compress` and `--level`, shared by build and pack.
+#[derive(Default)]
+struct OutputOpts {
+    path: Option<PathBuf>,
+    method: Option<Method>,
+    level: Option<u32>,
+}
+
+impl OutputOpts {
+    /// Takes the option if it is one of ours.
+    fn take(&mut self, p: &mut Parser, name: &str, shown: &str) -> Result<bool, UsageError> {
+        match name {
+            "output" => self.path = Some(p.value(shown)?.into()),
+            "compress" => {
+                let m = p.text(shown)?.parse().map_err(|e| p.err(e))?;
+                self.method = Some(m);
+            }
+            "level" => {
+                let text = p.text(shown)?;
+                let n = text
+                    .parse()
+                    .map_err(|_| p.err(format!("{shown}: not a number: {text:?}")))?;
+                self.level = Some(n);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn finish(self, p: &Parser) -> Result<Output, UsageError> {
+        let path = self.path.ok_or_else(|| p.err("missing -o FILE".into()))?;
+        let method = self.method.unwrap_or(Method::Gzip);
+        let compression = Compression::new(method, self.level).map_err(|e| p.err(e))?;
+        Ok(Output { path, compression })
+    }
+}
+
+fn unexpected(p: &Parser, arg: Arg) -> UsageError {
+    match arg {
+        Arg::Opt(_, shown) => p.err(format!("{shown} is not an option of this command")),
+        Arg::Pos(v) => p.err(format!("unexpected argument {:?}", v.to_string_lossy())),
+    }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
+    let mut p = Parser {
+        args: args.into_iter(),
+        inline: None,
+        only_positional: false,
+        command: "",
+    };
+    match p.next()? {
+        None => Err(p.err("missing command".into())),
+        Some(Arg::Opt("help", _)) => Ok(Command::Help(MAIN_HELP)),
+        Some(Arg::Opt("version", _)) => Ok(Command::Version),
+        Some(Arg::Pos(cmd)) => match cmd.as_bytes() {
+            b"build" => parse_build(p),
+            b"pack" => parse_pack(p),
+            b"list" => parse_list(p),
+            b"help" => parse_help(p),
+            _ => Err(p.err(format!("unknown command {:?}", cmd.to_string_lossy()))),
+        },
+        Some(other) => Err(unexpected(&p, other)),
+    }
+}
+
+fn parse_help(mut p: Parser) -> Result<Command, UsageError> {
+    let text = match p.next()? {
+        None => MAIN_HELP,
+        Some(Arg::Pos(cmd)) => match cmd.as_bytes() {
+            b"build" => BUILD_HELP,
+            b"pack" => PACK_HELP,
+            b"list" => LIST_HELP,
+            _ => return Err(p.err(format!("unknown command {:?}", cmd.to_string_lossy()))),
+        },
+        Some(other) => return Err(unexpected(&p, other)),
+    };
+    Ok(Command::Help(text))
+}
+
+fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
+    p.command = "build";
+    let mut out = OutputOpts::default();
+    let mut spec = BuildSpec::default();
+    let mut init = None;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Arg::Opt("help", _) => return Ok(Command::Help(BUILD_HELP)),
+            Arg::Opt(name, shown) if out.take(&mut p, name, &shown)? => {}
+            Arg::Opt("init", shown) => init = Some(p.value(&shown)?.into()),
+            Arg::Opt("rootfs", shown) => spec.rootfs.push(p.value(&shown)?.into()),
+            Arg::Opt("file", shown) => {
+                let v = p.value(&shown)?;
+                spec.files.push(parse_file(&p, &v)?);
+            }
+            Arg::Opt("mknod", shown) => {
+                let v = p.value(&shown)?;
+                spec.nodes.push(parse_node(&p, &v)?);
+            }
+            other => return Err(unexpected(&p, other)),
+        }
+    }
+    spec.init = init.ok_or_else(|| p.err("missing --init FILE".into()))?;
+    let out = out.finish(&p)?;
+    Ok(Command::Build { spec, out })
+}
+
+fn parse_pack(mut p: Parser) -> Result<Command, UsageError> {
+    p.command = "pack";
+    let mut out = OutputOpts::default();
+    let mut dir = None;
+    let mut keep_owners = false;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Arg::Opt("help", _) => return Ok(Command::Help(PACK_HELP)),
+            Arg::Opt(name, shown) if out.take(&mut p, name, &shown)? => {}
+            Arg::Opt("keep-owners", _) => keep_owners = true,
+            Arg::Pos(v) if dir.is_none() => dir = Some(PathBuf::from(v)),
+            other => return Err(unexpected(&p, other)),
+        }
+    }
+    let dir = dir.ok_or_else(|| p.err("missing DIR".into()))?;
+    let out = out.finish(&p)?;
+    Ok(Command::Pack {
+        dir,
+        out,
+        keep_owners,
+    })
+}
+
+fn parse_list(mut p: Parser) -> Result<Command, UsageError> {
+    p.command = "list";
+    let mut file = None;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Arg::Opt("help", _) => return Ok(Command::Help(LIST_HELP)),
+            Arg::Pos(v) if file.is_none() => file = Some(PathBuf::from(v)),
+            other => return Err(unexpected(&p, other)),
+        }
+    }
+    let file = file.ok_or_else(|| p.err("missing FILE".into()))?;
+    Ok(Command::List { file })
+}
+
+/// `SRC:DST`, split at the last colon.
+fn parse_file(p: &Parser, v: &OsStr) -> Result<(PathBuf, OsString), UsageError> {
+    let bytes = v.as_bytes();
+    match bytes.iter().rposition(|&b| b == b':') {
+        Some(i) if i > 0 && i + 1 < bytes.len() => Ok((
+            PathBuf::from(OsStr::from_bytes(&bytes[..i])),
+            OsStr::from_bytes(&bytes[i + 1..]).to_os_string(),
+        )),
+        _ => Err(p.err(format!(
+            "--file {:?}: expected SRC:DST",
+            v.to_string_lossy()
+        ))),
+    }
+}
+
+/// `PATH:c|b:MAJOR:MINOR:MODE`, split from the right.
+fn parse_node(p: &Parser, v: &OsStr) -> Result<Node, UsageError> {
+    let bad = |why: &str| p.err(format!("--mknod {:?}: {why}", v.to_string_lossy()));
+    let parts: Vec<&[u8]> = v.as_bytes().rsplitn(5, |&b| b == b':').collect();
+    let [mode, minor, major, kind, path] = parts[..] else {
+        return Err(bad("expected PATH:c|b:MAJOR:MINOR:MODE"));
+    };
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let block = match kind {
+        b"c" => false,
+        b"b" => true,
+        _ => return Err(bad("type must be c or b")),
+    };
+    let number = |b: &[u8]| {
+        text(b)
+            .parse::<u32>()
+            .map_err(|_| bad("bad major or minor number"))
+    };
+    let perm = u32::from_str_radix(&text(mode), 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| bad("MODE must be octal, at most 7777"))?;
+    if path.is_empty() {
+        return Err(bad("empty PATH"));
+    }
+    Ok(Node {
+        path: OsStr::from_bytes(path).to_os_string(),
+        block,
+        major: number(major)?,
+        minor: number(minor)?,
+        perm,
+    })
+}
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

@@ -1,0 +1,107 @@
+use super::*;
+
+fn args(line: &str) -> Vec<OsString> {
+    line.split_whitespace().map(OsString::from).collect()
+}
+
+fn parse_line(line: &str) -> Result<Command, UsageError> {
+    parse(args(line))
+}
+
+#[test]
+fn pack_with_all_options() {
+    let cmd = parse_line("pack /tree -o out.img --compress=none --keep-owners").unwrap();
+    let Command::Pack {
+        dir,
+        out,
+        keep_owners,
+    } = cmd
+    else {
+        panic!("not pack")
+    };
+    assert_eq!(dir, PathBuf::from("/tree"));
+    assert_eq!(out.path, PathBuf::from("out.img"));
+    assert_eq!(out.compression.method, Method::None);
+    assert!(keep_owners);
+}
+
+#[test]
+fn attached_short_value_and_level() {
+    let Command::Pack { out, .. } = parse_line("pack d -oimg --level 9").unwrap() else {
+        panic!("not pack")
+    };
+    assert_eq!(out.path, PathBuf::from("img"));
+    assert_eq!(out.compression.level, 9);
+}
+
+#[test]
+fn build_collects_repeated_options() {
+    let cmd = parse_line(
+        "build --init /i --rootfs a --rootfs b --file /x:/etc/x --file c:d:/y \
+         --mknod /dev/null:c:1:3:0666 --mknod dev/sda:b:8:0:660 --output o",
+    )
+    .unwrap();
+    let Command::Build { spec, out } = cmd else {
+        panic!("not build")
+    };
+    assert_eq!(spec.init, PathBuf::from("/i"));
+    assert_eq!(spec.rootfs, [PathBuf::from("a"), PathBuf::from("b")]);
+    assert_eq!(
+        spec.files[0],
+        (PathBuf::from("/x"), OsString::from("/etc/x"))
+    );
+    assert_eq!(spec.files[1], (PathBuf::from("c:d"), OsString::from("/y")));
+    let null = &spec.nodes[0];
+    assert_eq!(
+        (null.block, null.major, null.minor, null.perm),
+        (false, 1, 3, 0o666)
+    );
+    assert_eq!(spec.nodes[1].path, OsString::from("dev/sda"));
+    assert!(spec.nodes[1].block);
+    assert_eq!(out.compression, Compression::default());
+}
+
+#[test]
+fn helps_and_version() {
+    assert_eq!(parse_line("--help").unwrap(), Command::Help(MAIN_HELP));
+    assert_eq!(parse_line("-V").unwrap(), Command::Version);
+    assert_eq!(parse_line("help pack").unwrap(), Command::Help(PACK_HELP));
+    assert_eq!(parse_line("build -h").unwrap(), Command::Help(BUILD_HELP));
+    assert_eq!(parse_line("list --help").unwrap(), Command::Help(LIST_HELP));
+}
+
+#[test]
+fn usage_errors_say_what_is_wrong() {
+    let cases = [
+        ("", "missing command"),
+        ("frobnicate", "unknown command"),
+        ("pack dir", "missing -o FILE"),
+        ("pack -o x", "missing DIR"),
+        ("pack d -o x --bogus", "unknown option --bogus"),
+        ("pack d -o x --compress zip", "unknown compression"),
+        ("pack d -o x --level 12", "out of range"),
+        ("pack d -o x --compress none --level 1", "does not apply"),
+        ("pack d -o", "-o needs a value"),
+        ("pack d e -o x", "unexpected argument"),
+        ("pack d -o x --keep-owners=yes", "unexpected value"),
+        ("list a b", "unexpected argument"),
+        ("build -o x", "missing --init"),
+        ("build --init i -o x --file nocolon", "expected SRC:DST"),
+        ("build --init i -o x --mknod a:x:1:2:600", "c or b"),
+        ("build --init i -o x --mknod a:c:1:2:999", "octal"),
+        ("build --init i -o x --mknod a:c:1:z:600", "number"),
+        ("build --init i -o x --keep-owners", "not an option"),
+    ];
+    for (line, expected) in cases {
+        let err = parse_line(line).expect_err(line);
+        assert!(err.message.contains(expected), "{line}: {}", err.message);
+    }
+}
+
+#[test]
+fn double_dash_ends_options() {
+    let Command::Pack { dir, .. } = parse_line("pack -o x -- --odd-dir").unwrap() else {
+        panic!("not pack")
+    };
+    assert_eq!(dir, PathBuf::from("--odd-dir"));
+}

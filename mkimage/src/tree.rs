@@ -1,0 +1,342 @@
+//! The image's file tree: entries keyed by their path in the image.
+//!
+//! Paths are stored as bytes without a leading `/` (`dev/console`), so a
+//! `BTreeMap` keeps them in byte order, which also puts every directory
+//! before its children (a prefix sorts before its extensions).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, Metadata};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// Longest image path the kernel unpacks: PATH_MAX (4096) with the NUL.
+pub const MAX_NAME: usize = 4095;
+/// Longest symlink target the kernel unpacks (PATH_MAX with the NUL).
+pub const MAX_TARGET: usize = 4095;
+
+/// What an entry is, with what is needed to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File { src: PathBuf, size: u64 },
+    Symlink { target: Vec<u8> },
+    CharDev { major: u32, minor: u32 },
+    BlockDev { major: u32, minor: u32 },
+    Fifo,
+    Socket,
+}
+
+/// One file of the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: Kind,
+    /// Permission bits (`0o7777`).
+    pub perm: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// `(dev, ino)` of a source file with more than one link.
+    pub link_id: Option<(u64, u64)>,
+}
+
+impl Entry {
+    fn new(kind: Kind, perm: u32) -> Entry {
+        Entry {
+            kind,
+            perm: perm & 0o7777,
+            uid: 0,
+            gid: 0,
+            link_id: None,
+        }
+    }
+
+    pub fn dir(perm: u32) -> Entry {
+        Entry::new(Kind::Dir, perm)
+    }
+
+    pub fn symlink(target: &[u8]) -> Entry {
+        Entry::new(
+            Kind::Symlink {
+                target: target.to_vec(),
+            },
+            0o777,
+        )
+    }
+
+    pub fn char_dev(major: u32, minor: u32, perm: u32) -> Entry {
+        Entry::new(Kind::CharDev { major, minor }, perm)
+    }
+
+    pub fn block_dev(major: u32, minor: u32, perm: u32) -> Entry {
+        Entry::new(Kind::BlockDev { major, minor }, perm)
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind == Kind::Dir
+    }
+
+    /// The full `st_mode`: type bits and permissions.
+    pub fn mode(&self) -> u32 {
+        use crate::cpio::*;
+        let file_type = match self.kind {
+            Kind::Dir => S_IFDIR,
+            Kind::File { .. } => S_IFREG,
+            Kind::Symlink { .. } => S_IFLNK,
+            Kind::CharDev { .. } => S_IFCHR,
+            Kind::BlockDev { .. } => S_IFBLK,
+            Kind::Fifo => S_IFIFO,
+            Kind::Socket => S_IFSOCK,
+        };
+        file_type | self.perm
+    }
+}
+
+/// Shows an image path as `/a/b`, lossy for non-UTF-8 bytes.
+pub fn show(name: &[u8]) -> String {
+    format!("/{}", String::from_utf8_lossy(name))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error("cannot read {}: {cause}", path.display())]
+    Read { path: PathBuf, cause: io::Error },
+    #[error("{} is not a directory", path.display())]
+    NotADir { path: PathBuf },
+    #[error("{} is not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("image path {} escapes the image root ('..' is not allowed)", .path.to_string_lossy())]
+    Escapes { path: OsString },
+    #[error("image path {:?} names the image root itself", .path.to_string_lossy())]
+    Root { path: OsString },
+    #[error("image path {} is {len} bytes long; the kernel's initramfs limit is {MAX_NAME}", show(.name))]
+    NameTooLong { name: Vec<u8>, len: usize },
+    #[error("symlink {} has a target of {len} bytes; the kernel's limit is {MAX_TARGET}", .path.display())]
+    TargetTooLong { path: PathBuf, len: usize },
+    #[error("{} is not a directory in the image, but {} is inside it", show(.parent), show(.child))]
+    ParentNotDir { parent: Vec<u8>, child: Vec<u8> },
+}
+
+fn read_err(path: &Path) -> impl FnOnce(io::Error) -> TreeError + '_ {
+    move |cause| TreeError::Read {
+        path: path.to_path_buf(),
+        cause,
+    }
+}
+
+/// Turns a user-given image path (`/etc/x`, `etc//./x`) into the stored
+/// form (`etc/x`). `..` is refused rather than resolved.
+pub fn normalize(path: &OsStr) -> Result<Vec<u8>, TreeError> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in path.as_bytes().split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                return Err(TreeError::Escapes {
+                    path: path.to_os_string(),
+                })
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err(TreeError::Root {
+            path: path.to_os_string(),
+        });
+    }
+    Ok(parts.join(&b'/'))
+}
+
+/// The parent directories of `name`, nearest first.
+fn ancestors(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = name;
+    std::iter::from_fn(move || {
+        let cut = rest.iter().rposition(|&b| b == b'/')?;
+        rest = &rest[..cut];
+        Some(rest)
+    })
+}
+
+/// An entry made from a source file's metadata (symlinks not followed).
+fn entry_from(path: &Path, meta: &Metadata, keep_owners: bool) -> Result<Entry, TreeError> {
+    let ft = meta.file_type();
+    let rdev = meta.rdev();
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let kind = if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_file() {
+        let size = meta.len();
+        Kind::File {
+            src: path.to_path_buf(),
+            size,
+        }
+    } else if ft.is_symlink() {
+        Kind::Symlink {
+            target: read_target(path)?,
+        }
+    } else if ft.is_char_device() {
+        Kind::CharDev { major, minor }
+    } else if ft.is_block_device() {
+        Kind::BlockDev { major, minor }
+    } else if ft.is_fifo() {
+        Kind::Fifo
+    } else {
+        Kind::Socket
+    };
+    let mut entry = Entry::new(kind, meta.mode());
+    if keep_owners {
+        (entry.uid, entry.gid) = (meta.uid(), meta.gid());
+    }
+    if ft.is_file() && meta.nlink() > 1 {
+        entry.link_id = Some((meta.dev(), meta.ino()));
+    }
+    Ok(entry)
+}
+
+fn read_target(path: &Path) -> Result<Vec<u8>, TreeError> {
+    let target = fs::read_link(path)
+        .map_err(read_err(path))?
+        .into_os_string()
+        .into_vec();
+    if target.len() > MAX_TARGET {
+        return Err(TreeError::TargetTooLong {
+            path: path.to_path_buf(),
+            len: target.len(),
+        });
+    }
+    Ok(target)
+}
+
+/// A regular file given on the command line (symlinks followed). It is
+/// opened once so an unreadable file fails before any output is made.
+/// `perm` overrides the source's permissions.
+pub fn file_entry(src: &Path, perm: Option<u32>) -> Result<Entry, TreeError> {
+    let meta = fs::metadata(src).map_err(read_err(src))?;
+    if !meta.is_file() {
+        return Err(TreeError::NotAFile {
+            path: src.to_path_buf(),
+        });
+    }
+    File::open(src).map_err(read_err(src))?;
+    let kind = Kind::File {
+        src: src.to_path_buf(),
+        size: meta.len(),
+    };
+    Ok(Entry::new(kind, perm.unwrap_or(meta.mode())))
+}
+
+/// Entries of the image, in the making.
+#[derive(Debug, Default)]
+pub struct Tree {
+    entries: BTreeMap<Vec<u8>, Entry>,
+}
+
+impl Tree {
+    pub fn get(&self, name: &[u8]) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    /// Adds or replaces `name`. A directory replacing a directory keeps
+    /// its children; anything else replacing a directory drops them.
+    pub fn insert(&mut self, name: Vec<u8>, entry: Entry) -> Result<(), TreeError> {
+        if name.len() > MAX_NAME {
+            let len = name.len();
+            return Err(TreeError::NameTooLong { name, len });
+        }
+        if !entry.is_dir() && self.get(&name).is_some_and(Entry::is_dir) {
+            self.remove_children(&name);
+        }
+        self.entries.insert(name, entry);
+        Ok(())
+    }
+
+    /// Adds `name` unless something is there already.
+    pub fn insert_default(&mut self, name: &[u8], entry: Entry) -> Result<(), TreeError> {
+        if self.get(name).is_none() {
+            self.insert(name.to_vec(), entry)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `name` and everything below it.
+    pub fn remove(&mut self, name: &[u8]) {
+        self.remove_children(name);
+        self.entries.remove(name);
+    }
+
+    fn remove_children(&mut self, name: &[u8]) {
+        let start = [name, b"/"].concat();
+        let end = [name, b"0"].concat(); // '0' follows '/' in ASCII
+        let doomed: Vec<Vec<u8>> = self
+            .entries
+            .range(start..end)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in doomed {
+            self.entries.remove(&key);
+        }
+    }
+
+    /// Adds the contents of directory `root` (not `root` itself); later
+    /// calls overlay earlier ones.
+    pub fn add_dir(&mut self, root: &Path, keep_owners: bool) -> Result<(), TreeError> {
+        let meta = fs::metadata(root).map_err(read_err(root))?;
+        if !meta.is_dir() {
+            return Err(TreeError::NotADir {
+                path: root.to_path_buf(),
+            });
+        }
+        let mut stack = vec![(root.to_path_buf(), Vec::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            for item in fs::read_dir(&dir).map_err(read_err(&dir))? {
+                let item = item.map_err(read_err(&dir))?;
+                let path = item.path();
+                let meta = item.metadata().map_err(read_err(&path))?;
+                let entry = entry_from(&path, &meta, keep_owners)?;
+                let mut name = prefix.clone();
+                if !name.is_empty() {
+                    name.push(b'/');
+                }
+                name.extend_from_slice(item.file_name().as_bytes());
+                if entry.is_dir() {
+                    stack.push((path, name.clone()));
+                }
+                self.insert(name, entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished entry list in byte order, with missing parent
+    /// directories added as 0755 root-owned directories.
+    pub fn into_entries(mut self) -> Result<Vec<(Vec<u8>, Entry)>, TreeError> {
+        let mut missing = BTreeSet::new();
+        for name in self.entries.keys() {
+            for parent in ancestors(name) {
+                match self.entries.get(parent) {
+                    Some(e) if e.is_dir() => break,
+                    Some(_) => {
+                        return Err(TreeError::ParentNotDir {
+                            parent: parent.to_vec(),
+                            child: name.clone(),
+                        })
+                    }
+                    None => {
+                        if !missing.insert(parent.to_vec()) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for name in missing {
+            self.entries.insert(name, Entry::dir(0o755));
+        }
+        Ok(self.entries.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+#[path = "tree_tests.rs"]
+mod tests;
