@@ -157,7 +157,7 @@ fn supervise_forever(mut st: State) -> ! {
 fn main_loop(st: &mut State) {
     loop {
         if let Some((req, _)) = st.events.requests.pop_front() {
-            shutdown::run(req, &st.shells.pids(), st.cfg.stop_timeout, &mut st.events);
+            shutdown::run(req, &st.shells.pids(), st.cfg.stop_timeout, st.container, &mut st.events);
             crate::error!("{req} did not happen; the rescue system goes on");
         }
         if st.cfg.test_panic {

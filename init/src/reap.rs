@@ -3,7 +3,7 @@
 //! with everybody else.
 
 use rustix::io::Errno;
-use rustix::process::{waitpid, WaitOptions, WaitStatus};
+use rustix::process::{wait, WaitOptions, WaitStatus};
 
 /// How a process ended, in words for the log.
 pub fn describe(status: WaitStatus) -> String {
@@ -25,7 +25,8 @@ pub struct Drained {
 /// Reaps every child that has ended, passing each to `on_exit`.
 pub fn drain(mut on_exit: impl FnMut(i32, WaitStatus)) -> Drained {
     loop {
-        match waitpid(None, WaitOptions::NOHANG) {
+        // `wait` is waitpid(-1): any child, whatever its process group.
+        match wait(WaitOptions::NOHANG) {
             Ok(Some((pid, status))) => on_exit(pid.as_raw_nonzero().get(), status),
             Ok(None) => return Drained { no_children: false },
             Err(Errno::CHILD) => return Drained { no_children: true },

@@ -10,13 +10,16 @@ use crate::unmount;
 use rustix::system::RebootCommand;
 use std::time::{Duration, Instant};
 
-pub fn run(req: Request, shells: &[i32], stop_timeout: Duration, events: &mut Events) {
+/// In a container the filesystems belong to the host: they are unmounted
+/// in our namespace but never remounted read-only, which would change the
+/// host's superblock.
+pub fn run(req: Request, shells: &[i32], stop_timeout: Duration, container: bool, events: &mut Events) {
     let t0 = Instant::now();
     crate::info!("shutdown ({req}): stopping processes");
     stop_processes(shells, stop_timeout, events);
     rustix::fs::sync();
     crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
-    let left = unmount::release_all();
+    let left = unmount::release_all(!container);
     for m in &left {
         crate::warn!("shutdown: {m}");
     }

@@ -21,13 +21,14 @@ fn wants_release(m: &MountInfo) -> bool {
     m.mount_point != "/" && !API_FS.contains(&m.fstype.as_str())
 }
 
-/// Returns one message per mount that could not be unmounted.
-pub fn release_all() -> Vec<String> {
+/// Returns one message per mount that could not be unmounted. Busy mounts
+/// are remounted read-only when `remount_ro` is set.
+pub fn release_all(remount_ro: bool) -> Vec<String> {
     for _ in 0..MAX_PASSES {
         match current() {
             Ok(mounts) if mounts.is_empty() => return Vec::new(),
             Ok(mounts) => {
-                if !pass(&mounts) {
+                if !pass(&mounts, remount_ro) {
                     break;
                 }
             }
@@ -47,7 +48,7 @@ fn current() -> Result<Vec<MountInfo>, String> {
 }
 
 /// One pass, newest first. Returns whether anything was unmounted.
-fn pass(mounts: &[MountInfo]) -> bool {
+fn pass(mounts: &[MountInfo], ro: bool) -> bool {
     let mut changed = false;
     for m in mounts.iter().rev() {
         match unmount(m.mount_point.as_str(), UnmountFlags::empty()) {
@@ -55,7 +56,8 @@ fn pass(mounts: &[MountInfo]) -> bool {
                 crate::info!("unmounted {} ({} {})", m.mount_point, m.fstype, m.source);
                 changed = true;
             }
-            Err(Errno::BUSY) => remount_ro(m),
+            Err(Errno::BUSY) if ro => remount_ro(m),
+            Err(Errno::BUSY) => crate::debug!("{} busy", m.mount_point),
             Err(Errno::INVAL | Errno::NOENT) => {}
             Err(e) => crate::warn!("unmount {}: {e}", m.mount_point),
         }
