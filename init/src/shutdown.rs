@@ -13,17 +13,20 @@ use std::time::{Duration, Instant};
 /// In a container the filesystems belong to the host: they are unmounted
 /// in our namespace but never remounted read-only, which would change the
 /// host's superblock.
+/// How long a sync may go without Dirty+Writeback falling.
+const SYNC_STALL: Duration = Duration::from_secs(10);
+
 pub fn run(req: Request, shells: &[i32], stop_timeout: Duration, container: bool, events: &mut Events) {
     let t0 = Instant::now();
     crate::info!("shutdown ({req}): stopping processes");
     stop_processes(shells, stop_timeout, events);
-    rustix::fs::sync();
+    crate::sync::sync_bounded(events, SYNC_STALL);
     crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
     let left = unmount::release_all(!container);
     for m in &left {
         crate::warn!("shutdown: {m}");
     }
-    rustix::fs::sync();
+    crate::sync::sync_bounded(events, SYNC_STALL);
     crate::info!("shutdown ({req}): filesystems done, {} left busy ({} ms)", left.len(), t0.elapsed().as_millis());
     note_ignored(events, req);
     final_call(req, events);
@@ -83,11 +86,16 @@ fn final_call(req: Request, events: &mut Events) {
         return;
     }
     // Halt and power-off end the calling process when they return.
-    match sys::reboot_in_child(cmd) {
+    let call = move || match rustix::system::reboot(cmd) {
+        Ok(()) => 0,
+        Err(e) => e.raw_os_error(),
+    };
+    match sys::fork_call(call) {
         Ok(pid) => {
             events.track(pid);
             events.wait_until(Instant::now() + Duration::from_secs(30), |ev| match ev.take_exit(pid) {
                 Some(s) => {
+                    // The child's exit status is the errno of the call.
                     let errno = s.exit_status().unwrap_or(0);
                     let err = std::io::Error::from_raw_os_error(errno);
                     crate::error!("{req} system call failed: {err}");

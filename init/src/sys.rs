@@ -4,7 +4,8 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -146,25 +147,42 @@ pub fn sigrtmin() -> i32 {
     libc::SIGRTMIN()
 }
 
-/// Runs `reboot(cmd)` in a forked child. Halt and power-off make the
-/// calling process exit when they return, which must never be PID 1.
-/// Returns the child's pid; the caller reaps it. The child's exit status
-/// is the errno of the failed call.
-pub fn reboot_in_child(cmd: rustix::system::RebootCommand) -> io::Result<i32> {
-    // SAFETY: PID 1 is single-threaded at this point (no threads are ever
-    // started), so the child may run arbitrary code; it only calls reboot
-    // and _exit.
+/// Runs `f` in a forked child and returns the child's pid; the child
+/// exits with `f`'s result. Used for calls PID 1 must not make itself:
+/// halt and power-off end the calling process when they return, and a
+/// sync can hang forever on a dead disk.
+pub fn fork_call(f: impl FnOnce() -> i32) -> io::Result<i32> {
+    // SAFETY: PID 1 is single-threaded (it never starts threads), so the
+    // child may run arbitrary code; it never returns into the caller.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
-        let code = match rustix::system::reboot(cmd) {
-            Ok(()) => 0,
-            Err(e) => e.raw_os_error(),
-        };
+        let code = f();
         // SAFETY: terminate the child without running parent destructors.
         unsafe { libc::_exit(code) };
     }
     Ok(pid)
+}
+
+/// Flags of kexec_file_load(2).
+pub const KEXEC_FILE_UNLOAD: u64 = 0x1;
+pub const KEXEC_FILE_NO_INITRAMFS: u64 = 0x4;
+
+/// `kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags)`.
+/// `cmdline` must end with its NUL, which the length counts.
+pub fn kexec_file_load(kernel: BorrowedFd<'_>, initrd: Option<BorrowedFd<'_>>, cmdline: &CStr, flags: u64) -> io::Result<()> {
+    let bytes = cmdline.to_bytes_with_nul();
+    let initrd_fd = initrd.map_or(-1, |fd| fd.as_raw_fd());
+    // SAFETY: the fds are borrowed, so open for the duration of the call;
+    // the command line pointer and length describe a live NUL-terminated
+    // buffer; the kernel only reads them.
+    let rc = unsafe {
+        libc::syscall(libc::SYS_kexec_file_load, kernel.as_raw_fd(), initrd_fd, bytes.len(), bytes.as_ptr(), flags)
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
