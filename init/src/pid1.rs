@@ -32,7 +32,8 @@ pub fn run(args: &[String]) -> ! {
         let _ = rustix::system::reboot(rustix::system::RebootCommand::CadOff);
     }
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-    std::panic::set_hook(Box::new(|info| crate::error!("PANIC: {info}")));
+    // One log line: the kernel would print a continuation line unprefixed.
+    std::panic::set_hook(Box::new(|info| crate::error!("PANIC: {}", info.to_string().replace('\n', " "))));
 
     let failed = mount::mount_all(mount::EARLY_MOUNTS);
     if !container {

@@ -1,0 +1,60 @@
+# rescue-init: build, test and try it out. See README.md.
+#
+#   make            build rescue-init (static, musl, release) and mkimage
+#   make test       unit tests, namespace tests (root) and VM tests (QEMU)
+#   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
+#   make kernel     fetch the Debian test kernel into target/test-kernel/
+#
+# KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
+# APPEND='...' adds kernel command line parameters to `make demo`.
+
+CARGO   ?= cargo
+MUSL    := x86_64-unknown-linux-musl
+KERNEL  ?=
+APPEND  ?=
+HELPER  := $(CARGO) run -q -p rescue-tests --bin rescue-test-helper --
+
+ifneq ($(strip $(KERNEL)),)
+export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
+endif
+
+.PHONY: all init mkimage test test-unit test-ns test-vm kernel demo clean
+
+all: init mkimage
+
+init:
+	$(CARGO) build --release --target $(MUSL) -p rescue-init
+
+mkimage:
+	$(CARGO) build --release -p mkimage
+
+test: test-unit test-ns test-vm
+
+test-unit:
+	$(CARGO) test -p rescue-init -p mkimage
+	$(CARGO) test -p rescue-tests --lib --bins
+
+test-ns: all
+	@if [ -f tests/tests/ns.rs ]; then \
+		echo "$(CARGO) test -p rescue-tests --test ns"; \
+		$(CARGO) test -p rescue-tests --test ns; \
+	else \
+		echo "test-ns: tests/tests/ns.rs does not exist yet, skipped"; \
+	fi
+
+test-vm: all kernel
+	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1
+
+kernel:
+	$(HELPER) kernel
+
+demo: all
+	@kernel=$$($(HELPER) kernel-path) && \
+	image=$$($(HELPER) image demo) && \
+	echo "Booting $$image with $$kernel. Ctrl-A X quits QEMU." && \
+	qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+		-kernel "$$kernel" -initrd "$$image" \
+		-append "console=ttyS0 panic=-1 $(APPEND)"
+
+clean:
+	$(CARGO) clean

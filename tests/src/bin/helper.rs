@@ -1,0 +1,35 @@
+//! `rescue-test-helper`: the test fixtures for humans and the Makefile.
+//!
+//!   rescue-test-helper kernel          provision the test kernel, print paths
+//!   rescue-test-helper kernel-path     print only the vmlinuz path
+//!   rescue-test-helper image NAME      build the busybox image NAME with
+//!                                      mkimage, print its path
+
+use anyhow::{bail, Result};
+use rescue_tests::{ImageSpec, Kernel};
+
+fn main() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
+        eprintln!("rescue-test-helper: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["kernel"] => {
+            let k = Kernel::get()?;
+            println!("vmlinuz={}", k.vmlinuz.display());
+            let show = |p: &Option<std::path::PathBuf>| {
+                p.as_ref()
+                    .map_or("(none)".into(), |p| p.display().to_string())
+            };
+            println!("modules={}", show(&k.modules));
+            println!("config={}", show(&k.config));
+        }
+        ["kernel-path"] => println!("{}", Kernel::get()?.vmlinuz.display()),
+        ["image", name] => println!("{}", ImageSpec::new(name).build()?.path.display()),
+        _ => bail!("usage: rescue-test-helper kernel | kernel-path | image NAME"),
+    }
+    Ok(())
+}

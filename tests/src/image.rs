@@ -1,0 +1,174 @@
+//! Initramfs fixtures, built with the real `mkimage`.
+//!
+//! A fixture is `rescue-init` as `/init` plus the repo's `rootfs/` plus a
+//! busybox tree: `/bin/busybox` (Debian's busybox-static) with a symlink
+//! `/bin/<applet>` for each applet, except the applets rescue-init provides
+//! itself (`init`, `linuxrc`, `reboot`, `poweroff`, `halt`: mkimage links
+//! those to `/init`). Work files go to `<target>/test-images/<name>/`.
+
+use crate::kernel::run;
+use crate::paths;
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Applets that rescue-init provides; never taken from busybox.
+pub const INIT_APPLETS: &[&str] = &["init", "linuxrc", "reboot", "poweroff", "halt"];
+/// Applets left out by [`ImageSpec::without_shell`].
+pub const SHELL_APPLETS: &[&str] = &["sh", "ash", "hush", "bash"];
+/// Overrides the busybox binary (must be statically linked).
+pub const BUSYBOX_ENV: &str = "RESCUE_TEST_BUSYBOX";
+
+/// What goes into a test image.
+#[derive(Clone, Debug)]
+pub struct ImageSpec {
+    /// Names the work directory and the image file.
+    pub name: String,
+    /// Busybox applets not to link.
+    pub exclude: Vec<String>,
+    /// Extra `--file SRC:DST` arguments for mkimage.
+    pub files: Vec<(PathBuf, String)>,
+    /// `gzip` or `none`.
+    pub compress: String,
+}
+
+/// A built image.
+#[derive(Clone, Debug)]
+pub struct Initramfs {
+    pub path: PathBuf,
+}
+
+impl ImageSpec {
+    pub fn new(name: &str) -> Self {
+        ImageSpec {
+            name: name.to_owned(),
+            exclude: INIT_APPLETS.iter().map(|s| s.to_string()).collect(),
+            files: Vec::new(),
+            compress: "gzip".into(),
+        }
+    }
+
+    /// No `/bin/sh` (nor `ash`, `hush`, `bash`) in the image.
+    pub fn without_shell(mut self) -> Self {
+        self.exclude
+            .extend(SHELL_APPLETS.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Adds a host file as `dst` in the image.
+    pub fn file(mut self, src: impl Into<PathBuf>, dst: &str) -> Self {
+        self.files.push((src.into(), dst.to_owned()));
+        self
+    }
+
+    /// Runs `mkimage build` and returns the image.
+    pub fn build(&self) -> Result<Initramfs> {
+        let init = paths::rescue_init()?;
+        let mkimage = paths::mkimage()?;
+        let work = fresh_dir(&self.name)?;
+        let tree = work.join("busybox");
+        let excluded: Vec<&str> = self.exclude.iter().map(String::as_str).collect();
+        busybox_tree(&tree, &excluded)?;
+        let out = work.join(format!("{}.cpio.gz", self.name));
+        let mut cmd = Command::new(&mkimage);
+        cmd.arg("build").arg("--init").arg(&init);
+        let rootfs = paths::workspace_root().join("rootfs");
+        if rootfs.is_dir() {
+            cmd.arg("--rootfs").arg(&rootfs);
+        }
+        cmd.arg("--rootfs").arg(&tree);
+        for (src, dst) in &self.files {
+            cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
+        }
+        cmd.arg("-o").arg(&out).args(["--compress", &self.compress]);
+        run(&mut cmd).context("building the test image with mkimage")?;
+        Ok(Initramfs { path: out })
+    }
+}
+
+/// `mkimage pack DIR -o FILE`: an image of exactly `dir`, no rescue-init.
+pub fn pack(dir: &Path, name: &str) -> Result<Initramfs> {
+    let mkimage = paths::mkimage()?;
+    let out = paths::target_subdir("test-images")?.join(format!("{name}.cpio"));
+    run(Command::new(mkimage)
+        .arg("pack")
+        .arg(dir)
+        .arg("-o")
+        .arg(&out))
+    .context("packing an image with mkimage")?;
+    Ok(Initramfs { path: out })
+}
+
+/// An empty `<target>/test-images/<name>/`.
+pub fn fresh_dir(name: &str) -> Result<PathBuf> {
+    let dir = paths::target_subdir("test-images")?.join(name);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The static busybox to put in images.
+pub fn busybox() -> Result<PathBuf> {
+    let path = std::env::var_os(BUSYBOX_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/bin/busybox"));
+    let bytes = fs::read(&path).with_context(|| {
+        format!(
+            "reading {} (apt-get install busybox-static)",
+            path.display()
+        )
+    })?;
+    if bytes.windows(8).any(|w| w == b"/lib64/l") {
+        bail!(
+            "{} is dynamically linked: install busybox-static",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Creates `dir/bin/busybox` and `dir/bin/<applet>` symlinks for all its
+/// applets except `exclude`.
+pub fn busybox_tree(dir: &Path, exclude: &[&str]) -> Result<()> {
+    let busybox = busybox()?;
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
+    fs::copy(&busybox, bin.join("busybox"))
+        .with_context(|| format!("copying {}", busybox.display()))?;
+    let list = run(Command::new(&busybox).arg("--list"))?;
+    for applet in list.lines().map(str::trim) {
+        if applet.is_empty() || applet == "busybox" || exclude.contains(&applet) {
+            continue;
+        }
+        let link = bin.join(applet);
+        symlink("busybox", &link).with_context(|| format!("linking {}", link.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busybox_tree_leaves_out_init_applets_and_shell() {
+        if busybox().is_err() {
+            eprintln!("skipped: no static busybox");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("rt-bb-{}", std::process::id()));
+        let spec = ImageSpec::new("x").without_shell();
+        let excluded: Vec<&str> = spec.exclude.iter().map(String::as_str).collect();
+        busybox_tree(&dir, &excluded).unwrap();
+        assert!(dir.join("bin/busybox").is_file());
+        assert!(dir.join("bin/ls").is_symlink());
+        for gone in ["init", "reboot", "poweroff", "halt", "linuxrc", "sh", "ash"] {
+            assert!(!dir.join("bin").join(gone).exists(), "{gone} present");
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,14 @@
+//! Test support for rescue-init: kernel provisioning, a QEMU harness and
+//! initramfs fixtures built with `mkimage`.
+//!
+//! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
+
+pub mod image;
+pub mod kernel;
+pub mod monitor;
+pub mod paths;
+pub mod qemu;
+
+pub use image::{ImageSpec, Initramfs};
+pub use kernel::Kernel;
+pub use qemu::{BootOpts, ExitKind, Vm};

@@ -1,0 +1,170 @@
+//! VM tests: the Debian kernel boots an initramfs built by `mkimage` under
+//! QEMU (TCG), and each test drives rescue-init through the serial console.
+//!
+//! Run with `make test-vm` (needs the release binaries; see `make all`).
+//! Console logs: `target/vm-logs/<module>-<test>.log`. QEMU is CPU-heavy,
+//! so VMs run one at a time (a process-wide lock, plus `--test-threads=1`).
+
+mod common;
+
+use common::{boot, boot_to_shell, Guest, BOOT, STEP};
+use rescue_tests::{ExitKind, ImageSpec};
+use std::time::Duration;
+
+/// Proves: the kernel runs rescue-init as PID 1, it logs timestamped
+/// `rescue-init:` lines, and it starts the rootfs shell on the serial
+/// console, whose RESCUE prompt accepts and runs commands.
+mod boot_to_prompt {
+    use super::*;
+
+    #[test]
+    fn logs_and_gives_a_working_shell() -> anyhow::Result<()> {
+        let mut g = boot(common::image()?, "")?;
+        g.wait_for_re(common::INIT_LOG_LINE, BOOT)?;
+        g.prompt(BOOT)?;
+        g.mark()?;
+        g.assert_init_alive()
+    }
+}
+
+/// Proves: `poweroff` from the shell reaches PID 1, which powers the
+/// machine off (the kernel's last word is "reboot: Power down").
+mod poweroff {
+    use super::*;
+
+    #[test]
+    fn from_the_shell_powers_down() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        g.send_line("poweroff")?;
+        g.wait_for_re(common::POWEROFF_LOG, STEP)?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
+}
+
+/// Proves: PID 1 turned Ctrl-Alt-Del into a signal for itself (it logs
+/// the request) and then reboots cleanly ("reboot: Restarting system").
+mod ctrl_alt_del {
+    use super::*;
+
+    #[test]
+    fn reboots_through_the_init() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        g.monitor("sendkey ctrl-alt-delete")?;
+        g.wait_for_re(common::CAD_LOG, STEP)?;
+        g.expect_exit(ExitKind::Reboot)
+    }
+}
+
+/// Proves: PID 1 reaps orphans. 1000 background `sleep`s are orphaned
+/// (their subshell exits at once) and none is left a zombie afterwards.
+mod orphans {
+    use super::*;
+
+    #[test]
+    fn storm_of_1000_leaves_no_zombies() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        let storm = "i=0; while [ $i -lt 1000 ]; do (sleep 1 &); i=$((i+1)); done; echo STORM-$i";
+        g.sh(storm, "STORM-1000", Duration::from_secs(300))?;
+        let count =
+            "sleep 5; echo ZOMBIES=$(grep -l '^State:.Z' /proc/[0-9]*/status 2>/dev/null | wc -l)";
+        let caps = g.sh(count, r"ZOMBIES=(\d+)\r?\n", STEP)?;
+        if caps[1] != "0" {
+            return Err(g.failure(&format!("{} zombies left after the storm", caps[1])));
+        }
+        g.assert_init_alive()
+    }
+}
+
+/// Proves: PID 1 survives its shell being killed 20 times in a row: a new
+/// shell comes back each time, restarts are rate-limited (logged) instead
+/// of spinning, and PID 1 used little CPU doing so.
+mod shell_respawn {
+    use super::*;
+
+    #[test]
+    fn killed_20_times_comes_back() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        let cpu_before = g.init_cpu_ticks()?;
+        for round in 1..=20 {
+            g.send_line("kill -9 $$")?;
+            g.prompt(BOOT)
+                .map_err(|e| e.context(format!("shell not back after kill #{round}")))?;
+        }
+        if !regex::Regex::new(common::BACKOFF_LOG)?.is_match(&g.console()) {
+            return Err(g.failure("no rate-limit message after 20 fast restarts"));
+        }
+        // Boot work counts as PID 1's CPU time too: compare before/after.
+        let used = g.init_cpu_ticks()?.saturating_sub(cpu_before);
+        if used > 300 {
+            return Err(g.failure(&format!("PID 1 used {used} CPU ticks: spinning?")));
+        }
+        g.mark()?;
+        g.assert_init_alive()
+    }
+}
+
+/// Proves: `rescue.run=` on the kernel command line is split with shell
+/// quoting and run: `/bin/sh -c 'echo RUN-$((2+3))'` prints RUN-5.
+mod rescue_run {
+    use super::*;
+
+    #[test]
+    fn runs_the_command_from_the_cmdline() -> anyhow::Result<()> {
+        let cmdline = r#"rescue.run="/bin/sh -c 'echo RUN-$((2+3))'""#;
+        let mut g = boot(common::image()?, cmdline)?;
+        g.wait_for("RUN-5", BOOT)?;
+        g.wait_for_re(r"rescue-init: rescue\.run exited with status 0", STEP)?;
+        g.assert_init_alive()
+    }
+}
+
+/// Proves: with no shell in the image PID 1 says so on the console, keeps
+/// running, and still reboots cleanly on Ctrl-Alt-Del.
+mod missing_shell {
+    use super::*;
+
+    #[test]
+    fn is_reported_and_init_stays_up() -> anyhow::Result<()> {
+        let image = ImageSpec::new("missing-shell").without_shell().build()?;
+        let mut g = boot(image, "")?;
+        g.wait_for_re(common::NO_SHELL_LOG, BOOT)?;
+        std::thread::sleep(Duration::from_secs(3));
+        g.assert_init_alive()?;
+        g.monitor("sendkey ctrl-alt-delete")?;
+        g.wait_for_re(common::CAD_LOG, STEP)?;
+        g.expect_exit(ExitKind::Reboot)
+    }
+}
+
+/// Proves: a panic in PID 1's main loop (forced by `rescue.test-panic`) is
+/// caught and logged; PID 1 lives on and offers an emergency shell.
+mod init_panic {
+    use super::*;
+
+    #[test]
+    fn is_caught_and_gives_an_emergency_shell() -> anyhow::Result<()> {
+        let mut g = boot(common::image()?, "rescue.test-panic")?;
+        g.wait_for_re(common::PANIC_LOG, BOOT)?;
+        g.wait_for_re(common::PANIC_SURVIVED_LOG, STEP)?;
+        g.prompt(BOOT)?;
+        g.mark()?;
+        g.assert_init_alive()
+    }
+}
+
+/// Proves the harness itself, without rescue-init: busybox's shell as
+/// `/init` in an image from `mkimage pack` boots, runs a command and
+/// powers off. If this fails, the other failures are not the init's.
+mod harness {
+    use super::*;
+
+    #[test]
+    fn busybox_init_image_boots_and_powers_off() -> anyhow::Result<()> {
+        let mut g = Guest::start(common::harness_image()?, "")?;
+        g.wait_for("HARNESS-UP", BOOT)?;
+        g.send_line("echo MARK-$((6*7))")?;
+        g.wait_for("MARK-42", STEP)?;
+        g.send_line("poweroff -f")?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
+}
