@@ -39,9 +39,10 @@ fn skip_unless_root() -> bool {
     !root
 }
 
-/// A scratch dir the namespace can see: the init mounts a fresh /tmp.
+/// A scratch dir the namespace can see: the init mounts fresh tmpfs on
+/// /tmp and /run, and the workspace itself may live under /tmp (CI).
 fn scratch(name: &str) -> Result<PathBuf> {
-    let dir = paths::target_subdir("ns-tests")?.join(name);
+    let dir = PathBuf::from(format!("/var/tmp/rescue-ns-tests-{}", std::process::id())).join(name);
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
