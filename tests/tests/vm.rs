@@ -168,3 +168,47 @@ mod harness {
         g.expect_exit(ExitKind::PowerOff)
     }
 }
+
+/// Proves: executables in /etc/rescue-init/boot.d run in name order before
+/// the shell, each exit status is logged, a failing script and one that
+/// hangs past `rescue.script-timeout` (stopped and logged) do not stop the
+/// boot, and non-executable files are skipped.
+mod boot_scripts {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const SCRIPTS: &[(&str, &str, u32)] = &[
+        ("10-first", "echo BOOT-FIRST-$((1+1))", 0o755),
+        ("20-fails", "echo BOOT-FAILING; exit 3", 0o755),
+        ("30-hangs", "echo BOOT-HANGING; exec sleep 1000", 0o755),
+        ("40-last", "echo BOOT-LAST-$((2+2))", 0o755),
+        ("50-not-executable", "echo BOOT-SHOULD-NOT-RUN", 0o644),
+    ];
+
+    fn image_with_scripts() -> anyhow::Result<rescue_tests::Initramfs> {
+        let dir = rescue_tests::image::fresh_dir("boot-scripts-src")?;
+        let mut spec = ImageSpec::new("boot-scripts");
+        for (name, body, mode) in SCRIPTS {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n"))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))?;
+            spec = spec.file(path, &format!("/etc/rescue-init/boot.d/{name}"));
+        }
+        spec.build()
+    }
+
+    #[test]
+    fn run_in_order_with_status_and_timeout() -> anyhow::Result<()> {
+        let mut g = boot(image_with_scripts()?, "rescue.script-timeout=3")?;
+        g.wait_for_re("50-not-executable: not executable, skipped", BOOT)?;
+        g.wait_for_re("BOOT-FIRST-2", STEP)?;
+        g.wait_for_re(r"boot script /etc/rescue-init/boot.d/10-first: ok", STEP)?;
+        g.wait_for_re(r"boot.d/20-fails: exited with status 3 \(\d+ ms\); boot goes on", STEP)?;
+        g.wait_for_re(r"boot.d/30-hangs: still running after 3s; stopping it", STEP)?;
+        g.wait_for_re(r"boot.d/30-hangs: killed by signal 15", STEP)?;
+        g.wait_for_re("BOOT-LAST-4", STEP)?;
+        g.prompt(BOOT)?;
+        g.assert_absent("BOOT-SHOULD-NOT-RUN")?;
+        g.mark()
+    }
+}
