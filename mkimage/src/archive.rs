@@ -15,9 +15,10 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::compress::{self, Compression, Threaded};
+use crate::compress::{self, Compression};
 use crate::cpio::{self, Header};
 use crate::output::{AtomicFile, OutputError};
+use crate::threaded::Threaded;
 use crate::tree::{show, Entry, Kind};
 
 /// Buffer between the archive writer and the compression thread.
@@ -249,7 +250,8 @@ pub fn write_image(
     let start = Instant::now();
     let planned = plan(entries)?;
     let (guard, file) = AtomicFile::create(out)?;
-    let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file));
+    let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file))
+        .map_err(|e| guard.write_err(e))?;
     let threaded = Threaded::spawn(enc).map_err(|e| guard.write_err(e))?;
     let mut w = cpio::Writer::new(BufWriter::with_capacity(BUFFER, threaded));
     for p in &planned {

@@ -10,14 +10,16 @@ use std::path::PathBuf;
 use crate::compress::{Compression, Method};
 pub use crate::help::{BUILD_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
 use crate::image::{BuildSpec, Node};
+use crate::kconfig::{Choice, KernelRef};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Where and how to write an image.
+/// Where and how to write an image. The compression is decided later,
+/// from the target kernel's config when it is not given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub path: PathBuf,
-    pub compression: Compression,
+    pub choice: Choice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,17 +63,21 @@ struct Parser {
 }
 
 const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
-const LONG: [&str; 10] = [
+const LONG: [&str; 14] = [
     "output",
     "help",
     "version",
     "compress",
     "level",
+    "kernel-config",
+    "kver",
     "keep-owners",
     "init",
     "rootfs",
     "file",
     "mknod",
+    "bin",
+    "allow-missing",
 ];
 
 impl Parser {
@@ -137,12 +143,12 @@ impl Parser {
     }
 }
 
-/// `--output`, `--compress` and `--level`, shared by build and pack.
+/// `--output`, `--compress`, `--level`, `--kernel-config` and `--kver`,
+/// shared by build and pack.
 #[derive(Default)]
 struct OutputOpts {
     path: Option<PathBuf>,
-    method: Option<Method>,
-    level: Option<u32>,
+    choice: Choice,
 }
 
 impl OutputOpts {
@@ -152,25 +158,56 @@ impl OutputOpts {
             "output" => self.path = Some(p.value(shown)?.into()),
             "compress" => {
                 let m = p.text(shown)?.parse().map_err(|e| p.err(e))?;
-                self.method = Some(m);
+                self.choice.method = Some(m);
             }
             "level" => {
                 let text = p.text(shown)?;
                 let n = text
                     .parse()
                     .map_err(|_| p.err(format!("{shown}: not a number: {text:?}")))?;
-                self.level = Some(n);
+                self.choice.level = Some(n);
+            }
+            "kernel-config" => {
+                let path = p.value(shown)?.into();
+                self.kernel(p, KernelRef::Config(path))?;
+            }
+            "kver" => {
+                let v = p.text(shown)?;
+                if v.is_empty() || v.contains('/') {
+                    return Err(p.err(format!("{shown}: not a kernel version: {v:?}")));
+                }
+                self.kernel(p, KernelRef::Version(v))?;
             }
             _ => return Ok(false),
         }
         Ok(true)
     }
 
+    fn kernel(&mut self, p: &Parser, r: KernelRef) -> Result<(), UsageError> {
+        if self.choice.kernel.is_some() {
+            return Err(p.err("give only one of --kernel-config and --kver".into()));
+        }
+        self.choice.kernel = Some(r);
+        Ok(())
+    }
+
     fn finish(self, p: &Parser) -> Result<Output, UsageError> {
         let path = self.path.ok_or_else(|| p.err("missing -o FILE".into()))?;
-        let method = self.method.unwrap_or(Method::Gzip);
-        let compression = Compression::new(method, self.level).map_err(|e| p.err(e))?;
-        Ok(Output { path, compression })
+        // Without a method or a kernel config, gzip is the default: the
+        // level can be checked now. Otherwise it is checked once the
+        // method is known.
+        let known = match (&self.choice.method, &self.choice.kernel) {
+            (Some(m), _) => Some(*m),
+            (None, None) => Some(Method::Gzip),
+            (None, Some(_)) => None,
+        };
+        if let Some(method) = known {
+            Compression::new(method, self.choice.level).map_err(|e| p.err(e))?;
+        }
+        Ok(Output {
+            path,
+            choice: self.choice,
+        })
     }
 }
 
@@ -237,6 +274,14 @@ fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
                 let v = p.value(&shown)?;
                 spec.nodes.push(parse_node(&p, &v)?);
             }
+            Arg::Opt("bin", shown) => {
+                let v = p.value(&shown)?;
+                if v.is_empty() {
+                    return Err(p.err(format!("{shown}: empty name")));
+                }
+                spec.bins.push(v);
+            }
+            Arg::Opt("allow-missing", _) => spec.allow_missing = true,
             other => return Err(unexpected(&p, other)),
         }
     }

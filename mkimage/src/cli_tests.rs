@@ -21,7 +21,7 @@ fn pack_with_all_options() {
     };
     assert_eq!(dir, PathBuf::from("/tree"));
     assert_eq!(out.path, PathBuf::from("out.img"));
-    assert_eq!(out.compression.method, Method::None);
+    assert_eq!(out.choice.method, Some(Method::None));
     assert!(keep_owners);
 }
 
@@ -31,7 +31,7 @@ fn attached_short_value_and_level() {
         panic!("not pack")
     };
     assert_eq!(out.path, PathBuf::from("img"));
-    assert_eq!(out.compression.level, 9);
+    assert_eq!(out.choice.level, Some(9));
 }
 
 #[test]
@@ -58,7 +58,34 @@ fn build_collects_repeated_options() {
     );
     assert_eq!(spec.nodes[1].path, OsString::from("dev/sda"));
     assert!(spec.nodes[1].block);
-    assert_eq!(out.compression, Compression::default());
+    assert_eq!(out.choice, Choice::default());
+    assert!(spec.bins.is_empty() && !spec.allow_missing);
+}
+
+#[test]
+fn build_with_binaries_and_kernel() {
+    let cmd = parse_line(
+        "build --init /i -o o --bin bash --bin /usr/sbin/parted --allow-missing \
+         --kver 6.1.0-13-amd64 --compress zstd --level 19",
+    )
+    .unwrap();
+    let Command::Build { spec, out } = cmd else {
+        panic!("not build")
+    };
+    assert_eq!(
+        spec.bins,
+        [OsString::from("bash"), OsString::from("/usr/sbin/parted")]
+    );
+    assert!(spec.allow_missing);
+    let kernel = KernelRef::Version("6.1.0-13-amd64".into());
+    assert_eq!(out.choice.kernel, Some(kernel));
+    assert_eq!(out.choice.method, Some(Method::Zstd));
+    assert_eq!(out.choice.level, Some(19));
+    let Command::Pack { out, .. } = parse_line("pack d -o x --kernel-config /k").unwrap() else {
+        panic!("not pack")
+    };
+    let kernel = KernelRef::Config(PathBuf::from("/k"));
+    assert_eq!(out.choice.kernel, Some(kernel));
 }
 
 #[test]
@@ -91,6 +118,15 @@ fn usage_errors_say_what_is_wrong() {
         ("build --init i -o x --mknod a:c:1:2:999", "octal"),
         ("build --init i -o x --mknod a:c:1:z:600", "number"),
         ("build --init i -o x --keep-owners", "not an option"),
+        ("build --init i -o x --bin", "--bin needs a value"),
+        ("pack d -o x --allow-missing", "not an option"),
+        ("pack d -o x --kver 1 --kernel-config c", "only one of"),
+        (
+            "pack d -o x --kver ../../etc/passwd",
+            "not a kernel version",
+        ),
+        ("pack d -o x --compress lz4 --level 1", "does not apply"),
+        ("pack d -o x --compress zstd --level 20", "out of range"),
     ];
     for (line, expected) in cases {
         let err = parse_line(line).expect_err(line);
@@ -104,4 +140,17 @@ fn double_dash_ends_options() {
         panic!("not pack")
     };
     assert_eq!(dir, PathBuf::from("--odd-dir"));
+}
+
+#[test]
+fn every_option_is_in_some_help() {
+    let all = [MAIN_HELP, BUILD_HELP, PACK_HELP, LIST_HELP].concat();
+    for name in LONG {
+        assert!(
+            all.contains(&format!("--{name}")),
+            "--{name} is not documented"
+        );
+    }
+    assert!(BUILD_HELP.contains("--bin NAME|PATH") && BUILD_HELP.contains("--kver VERSION"));
+    assert!(PACK_HELP.contains("--kernel-config FILE"));
 }

@@ -1,43 +1,65 @@
-//! Compression of the output stream, and recognition of compressed input.
+//! Compression of the output stream, in the forms the kernel unpacks.
 //!
-//! A [`Method`] names an algorithm; [`encoder`] wraps an output in it. New
-//! algorithms (zstd, xz, lz4) are added as a variant, a `FromStr` arm, a
-//! level range and an encoder arm. [`Threaded`] runs the encoder on its own
-//! thread so that reading files and compressing overlap.
+//! A [`Method`] names an algorithm; [`encoder`] wraps an output in it.
+//! Every encoder gives equal output for equal input:
+//! - gzip: no file name, mtime 0;
+//! - zstd: multi-threaded, whose output does not depend on the number of
+//!   threads; with a checksum, window at most 8 MiB (levels up to 19);
+//! - xz: preset levels with the CRC32 check, the only check (besides none)
+//!   the kernel's XZ decoder knows;
+//! - lz4: the legacy frame format, the only one the kernel reads.
+//!
+//! [`crate::threaded::Threaded`] runs an encoder on its own thread.
 
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::JoinHandle;
+
+use crate::lz4legacy::Lz4Writer;
 
 /// A compression algorithm for the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     None,
     Gzip,
+    Zstd,
+    Xz,
+    Lz4,
 }
 
 impl Method {
+    pub const ALL: [Method; 5] = [
+        Method::Zstd,
+        Method::Gzip,
+        Method::Xz,
+        Method::Lz4,
+        Method::None,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Method::None => "none",
             Method::Gzip => "gzip",
+            Method::Zstd => "zstd",
+            Method::Xz => "xz",
+            Method::Lz4 => "lz4",
         }
     }
 
     /// Allowed levels; `None` when the method has no levels.
     pub fn levels(self) -> Option<std::ops::RangeInclusive<u32>> {
         match self {
-            Method::None => None,
-            Method::Gzip => Some(0..=9),
+            Method::None | Method::Lz4 => None,
+            Method::Gzip | Method::Xz => Some(0..=9),
+            Method::Zstd => Some(1..=19),
         }
     }
 
     pub fn default_level(self) -> u32 {
         match self {
-            Method::None => 0,
-            Method::Gzip => 6,
+            Method::None | Method::Lz4 => 0,
+            Method::Gzip | Method::Xz => 6,
+            Method::Zstd => 3,
         }
     }
 }
@@ -51,10 +73,11 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "none" => Ok(Method::None),
-            "gzip" => Ok(Method::Gzip),
-            _ => Err(format!("unknown compression {s:?} (known: gzip, none)")),
+        match Method::ALL.iter().find(|m| m.name() == s) {
+            Some(m) => Ok(*m),
+            None => Err(format!(
+                "unknown compression {s:?} (known: zstd, gzip, xz, lz4, none)"
+            )),
         }
     }
 }
@@ -124,200 +147,64 @@ impl<W: Write + Send> Encoder<W> for flate2::write::GzEncoder<W> {
     }
 }
 
-/// Wraps `out` in the encoder for `c`. The gzip header carries no file
-/// name and mtime 0, so equal input gives equal output.
-pub fn encoder<W: Write + Send + 'static>(c: Compression, out: W) -> Box<dyn Encoder<W>> {
-    match c.method {
+impl<W: Write + Send> Encoder<W> for zstd::stream::write::Encoder<'static, W> {
+    fn finish(self: Box<Self>) -> io::Result<W> {
+        zstd::stream::write::Encoder::finish(*self)
+    }
+}
+
+impl<W: Write + Send> Encoder<W> for liblzma::write::XzEncoder<W> {
+    fn finish(self: Box<Self>) -> io::Result<W> {
+        liblzma::write::XzEncoder::finish(*self)
+    }
+}
+
+impl<W: Write + Send> Encoder<W> for Lz4Writer<W> {
+    fn finish(self: Box<Self>) -> io::Result<W> {
+        Lz4Writer::finish(*self)
+    }
+}
+
+/// Worker threads for zstd: one per available core.
+pub fn zstd_workers() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+/// A zstd encoder with `workers` threads (at least 1, so that the output
+/// is that of the multi-threaded compressor whatever the count).
+pub fn zstd_encoder<W: Write>(
+    out: W,
+    level: u32,
+    workers: u32,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+    let mut enc = zstd::stream::write::Encoder::new(out, level as i32)?;
+    enc.multithread(workers.max(1))?;
+    enc.include_checksum(true)?;
+    Ok(enc)
+}
+
+/// Wraps `out` in the encoder for `c`.
+pub fn encoder<W: Write + Send + 'static>(
+    c: Compression,
+    out: W,
+) -> io::Result<Box<dyn Encoder<W>>> {
+    Ok(match c.method {
         Method::None => Box::new(Plain(out)),
         Method::Gzip => Box::new(
             flate2::GzBuilder::new()
                 .mtime(0)
                 .write(out, flate2::Compression::new(c.level)),
         ),
-    }
-}
-
-/// Size of the chunks handed to the compression thread.
-const CHUNK: usize = 1 << 20;
-/// Chunks in flight between the two threads.
-const DEPTH: usize = 4;
-
-/// A writer that hands its data to an [`Encoder`] on another thread.
-pub struct Threaded<W> {
-    tx: Option<SyncSender<Vec<u8>>>,
-    recycled: Receiver<Vec<u8>>,
-    handle: Option<JoinHandle<io::Result<W>>>,
-}
-
-impl<W: Send + 'static> Threaded<W> {
-    pub fn spawn(mut enc: Box<dyn Encoder<W>>) -> io::Result<Self> {
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(DEPTH);
-        let (back_tx, recycled) = mpsc::sync_channel::<Vec<u8>>(DEPTH + 1);
-        let handle = std::thread::Builder::new()
-            .name("compress".into())
-            .spawn(move || {
-                for mut chunk in rx {
-                    enc.write_all(&chunk)?;
-                    chunk.clear();
-                    let _ = back_tx.try_send(chunk);
-                }
-                enc.finish()
-            })?;
-        Ok(Threaded {
-            tx: Some(tx),
-            recycled,
-            handle: Some(handle),
-        })
-    }
-
-    /// Closes the channel and waits for the thread's result.
-    fn join(&mut self) -> io::Result<W> {
-        self.tx = None;
-        let Some(handle) = self.handle.take() else {
-            return Err(io::Error::other("compression thread already finished"));
-        };
-        match handle.join() {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::other("compression thread panicked")),
+        Method::Zstd => Box::new(zstd_encoder(out, c.level, zstd_workers())?),
+        Method::Xz => {
+            let check = liblzma::stream::Check::Crc32;
+            let stream = liblzma::stream::Stream::new_easy_encoder(c.level, check)?;
+            Box::new(liblzma::write::XzEncoder::new_stream(out, stream))
         }
-    }
-
-    /// Ends the stream and returns the encoder's output.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.join()
-    }
-}
-
-impl<W> Drop for Threaded<W> {
-    /// On an error path: stop the thread and wait for it.
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-impl<W: Send + 'static> Write for Threaded<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut chunk = self
-            .recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK.max(buf.len())));
-        chunk.extend_from_slice(buf);
-        let sent = match &self.tx {
-            Some(tx) => tx.send(chunk).is_ok(),
-            None => false,
-        };
-        if sent {
-            return Ok(buf.len());
-        }
-        // The thread stopped early: report its error.
-        match self.join() {
-            Err(e) => Err(e),
-            Ok(_) => Err(io::Error::other("compression thread stopped early")),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Formats an initramfs segment can start with, by magic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Cpio,
-    Gzip,
-    Bzip2,
-    Lzma,
-    Xz,
-    Lzo,
-    Lz4,
-    Zstd,
-}
-
-impl Format {
-    /// Recognizes the format from the first bytes (as the kernel's
-    /// `decompress_method` does); `None` for unknown data.
-    pub fn sniff(head: &[u8]) -> Option<Format> {
-        const MAGICS: [(&[u8], Format); 9] = [
-            (b"0707", Format::Cpio),
-            (&[0x1f, 0x8b], Format::Gzip),
-            (&[0x1f, 0x9e], Format::Gzip),
-            (b"BZh", Format::Bzip2),
-            (&[0x5d, 0x00, 0x00], Format::Lzma),
-            (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], Format::Xz),
-            (&[0x89, b'L', b'Z', b'O'], Format::Lzo),
-            (&[0x02, 0x21, 0x4c, 0x18], Format::Lz4),
-            (&[0x28, 0xb5, 0x2f, 0xfd], Format::Zstd),
-        ];
-        MAGICS
-            .iter()
-            .find(|(magic, _)| head.starts_with(magic))
-            .map(|(_, f)| *f)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Cpio => "uncompressed cpio",
-            Format::Gzip => "gzip",
-            Format::Bzip2 => "bzip2",
-            Format::Lzma => "lzma",
-            Format::Xz => "xz",
-            Format::Lzo => "lzo",
-            Format::Lz4 => "lz4",
-            Format::Zstd => "zstd",
-        }
-    }
+        Method::Lz4 => Box::new(Lz4Writer::new(out)),
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    fn compress(c: Compression, data: &[u8]) -> Vec<u8> {
-        let mut t = Threaded::spawn(encoder(c, Vec::new())).unwrap();
-        for piece in data.chunks(1000) {
-            t.write_all(piece).unwrap();
-        }
-        t.finish().unwrap()
-    }
-
-    #[test]
-    fn gzip_round_trip_and_reproducible_header() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        let gz = compress(Compression::default(), &data);
-        assert_eq!(&gz[..4], &[0x1f, 0x8b, 8, 0]); // no FNAME flag
-        assert_eq!(&gz[4..8], &[0, 0, 0, 0]); // mtime 0
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        assert_eq!(out, data);
-        assert_eq!(gz, compress(Compression::default(), &data));
-    }
-
-    #[test]
-    fn none_is_identity() {
-        let c = Compression::new(Method::None, None).unwrap();
-        assert_eq!(compress(c, b"abc"), b"abc");
-    }
-
-    #[test]
-    fn levels_are_checked() {
-        assert!(Compression::new(Method::Gzip, Some(10)).is_err());
-        assert!(Compression::new(Method::None, Some(1)).is_err());
-        assert_eq!(Compression::new(Method::Gzip, Some(9)).unwrap().level, 9);
-        assert!("zip".parse::<Method>().is_err());
-    }
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(Format::sniff(b"070701..."), Some(Format::Cpio));
-        assert_eq!(Format::sniff(&[0x1f, 0x8b, 8]), Some(Format::Gzip));
-        assert_eq!(Format::sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Some(Format::Zstd));
-        assert_eq!(Format::sniff(b"garbage"), None);
-    }
-}
+#[path = "compress_tests.rs"]
+mod tests;

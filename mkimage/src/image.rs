@@ -2,14 +2,16 @@
 //!
 //! `build` applies its sources in this order, later ones replacing
 //! earlier ones at the same path: `--rootfs` trees (in order), `/init`
-//! with its applet links, `--file` copies, `--mknod` nodes; then the
-//! default directories and `/dev/console` are added where missing.
+//! with its applet links, `--file` copies, `--mknod` nodes, `--bin`
+//! programs with their libraries; then the default directories and
+//! `/dev/console` are added where missing.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::bins::{self, BinError, Host};
 use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Names under which `/init` also acts as a command.
@@ -42,10 +44,30 @@ pub struct BuildSpec {
     pub rootfs: Vec<PathBuf>,
     pub files: Vec<(PathBuf, OsString)>,
     pub nodes: Vec<Node>,
+    /// `--bin`: names looked up in `$PATH`, or paths.
+    pub bins: Vec<OsString>,
+    /// `--allow-missing`: a library not found is a warning.
+    pub allow_missing: bool,
 }
 
-/// The entries of a `build` image.
-pub fn build_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    #[error(transparent)]
+    Bin(#[from] BinError),
+}
+
+/// The entries of a `build` image, with warnings to show.
+pub fn build_tree(spec: &BuildSpec, host: &Host) -> Result<(Tree, Vec<String>), BuildError> {
+    let mut tree = base_tree(spec)?;
+    let warnings = bins::add_bins(&mut tree, &spec.bins, spec.allow_missing, host)?;
+    add_defaults(&mut tree)?;
+    Ok((tree, warnings))
+}
+
+/// `--rootfs`, `/init`, `--file` and `--mknod`.
+fn base_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
     let mut tree = Tree::default();
     for dir in &spec.rootfs {
         tree.add_dir(dir, false)?;
@@ -65,7 +87,6 @@ pub fn build_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
         };
         tree.insert(tree::normalize(&node.path)?, entry)?;
     }
-    add_defaults(&mut tree)?;
     Ok(tree)
 }
 

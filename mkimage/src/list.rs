@@ -8,8 +8,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::compress::Format;
 use crate::cpio::{self, Header, ReadError, Reader};
+use crate::decompress::{self, Format};
 
 const BUFFER: usize = 256 * 1024;
 /// Bytes needed to recognize any format.
@@ -184,14 +184,7 @@ impl Lister<'_> {
         let start = input.offset;
         match Format::sniff(&head) {
             Some(Format::Cpio) => self.raw_cpio(input, start)?,
-            Some(Format::Gzip) => self.gzip(input, start)?,
-            Some(other) => {
-                return Err(ListError::Unsupported {
-                    path: self.path.to_path_buf(),
-                    offset: start,
-                    format: other.name(),
-                })
-            }
+            Some(other) => self.compressed(input, start, other)?,
             None => {
                 return Err(ListError::Junk {
                     path: self.path.to_path_buf(),
@@ -210,24 +203,39 @@ impl Lister<'_> {
             .map_err(|e| self.segment_err(e, start, Format::Cpio, ""))
     }
 
-    /// A gzip member holding one or more archives.
-    fn gzip<R: Read>(&mut self, input: &mut Input<R>, start: u64) -> Result<(), ListError> {
-        let decoder = flate2::bufread::GzDecoder::new(input);
+    /// A compressed stream (one gzip member, zstd frame, xz stream or lz4
+    /// legacy stream) holding one or more archives.
+    fn compressed<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        start: u64,
+        f: Format,
+    ) -> Result<(), ListError> {
+        let decoder = decompress::decoder(f, input).map_err(|cause| ListError::Read {
+            path: self.path.to_path_buf(),
+            offset: start,
+            cause,
+        })?;
+        let Some(decoder) = decoder else {
+            return Err(ListError::Unsupported {
+                path: self.path.to_path_buf(),
+                offset: start,
+                format: f.name(),
+            });
+        };
         let mut reader = Reader::new(BufReader::with_capacity(BUFFER, decoder), 0);
         let inner = "uncompressed ";
         loop {
             self.archive(&mut reader)
-                .map_err(|e| self.segment_err(e, start, Format::Gzip, inner))?;
-            match skip_zeros(&mut reader)
-                .map_err(|e| self.segment_err(e, start, Format::Gzip, inner))?
-            {
+                .map_err(|e| self.segment_err(e, start, f, inner))?;
+            match skip_zeros(&mut reader).map_err(|e| self.segment_err(e, start, f, inner))? {
                 None => return Ok(()),
                 Some(b'0') => {}
                 Some(_) => {
                     return Err(ListError::JunkInside {
                         path: self.path.to_path_buf(),
                         start,
-                        format: Format::Gzip.name(),
+                        format: f.name(),
                         offset: reader.offset(),
                     })
                 }

@@ -1,13 +1,23 @@
 //! mkimage: builds newc initramfs images for rescue-init.
 
 mod archive;
+mod bins;
 mod cli;
 mod compress;
 mod cpio;
+mod decompress;
+mod elf;
 mod help;
 mod image;
+mod kconfig;
+mod ldconf;
+mod ldso;
 mod list;
+mod lz4legacy;
 mod output;
+#[cfg(test)]
+mod testelf;
+mod threaded;
 mod tree;
 
 use std::io::{self, BufWriter, Write};
@@ -17,6 +27,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{Command, Output};
+use crate::compress::Compression;
 use crate::tree::Tree;
 
 fn main() -> ExitCode {
@@ -58,9 +69,13 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Build { spec, out } => {
             let start = Instant::now();
             let mtime = epoch()?;
-            let tree = image::build_tree(&spec)
+            let compression = compression(&out)?;
+            let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env())
                 .with_context(|| format!("building {}", out.path.display()))?;
-            write(tree, &out, mtime, start)?;
+            for w in warnings {
+                eprintln!("mkimage: {w}");
+            }
+            write(tree, &out, compression, mtime, start)?;
         }
         Command::Pack {
             dir,
@@ -69,9 +84,10 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         } => {
             let start = Instant::now();
             let mtime = epoch()?;
+            let compression = compression(&out)?;
             let tree = image::pack_tree(&dir, keep_owners, &out.path)
                 .with_context(|| format!("packing {}", dir.display()))?;
-            write(tree, &out, mtime, start)?;
+            write(tree, &out, compression, mtime, start)?;
         }
         Command::List { file } => list(&file)?,
     }
@@ -82,11 +98,25 @@ fn epoch() -> anyhow::Result<u32> {
     Ok(image::mtime_from(std::env::var_os("SOURCE_DATE_EPOCH"))?)
 }
 
-fn write(tree: Tree, out: &Output, mtime: u32, start: Instant) -> anyhow::Result<()> {
+/// The compression for `out`; says on stderr which one and why.
+fn compression(out: &Output) -> anyhow::Result<Compression> {
+    let (compression, notes) = kconfig::resolve(&out.choice)?;
+    for note in notes {
+        eprintln!("mkimage: {note}");
+    }
+    Ok(compression)
+}
+
+fn write(
+    tree: Tree,
+    out: &Output,
+    c: Compression,
+    mtime: u32,
+    start: Instant,
+) -> anyhow::Result<()> {
     let context = || format!("writing {}", out.path.display());
     let entries = tree.into_entries().with_context(context)?;
-    let mut stats =
-        archive::write_image(entries, &out.path, out.compression, mtime).with_context(context)?;
+    let mut stats = archive::write_image(entries, &out.path, c, mtime).with_context(context)?;
     stats.seconds = start.elapsed().as_secs_f64();
     eprintln!("mkimage: {}: {stats}", out.path.display());
     Ok(())

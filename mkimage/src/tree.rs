@@ -237,6 +237,17 @@ impl Tree {
         self.entries.get(name)
     }
 
+    /// Whether `name` is a directory of the tree: a directory entry, or
+    /// the parent of some entry (made a directory by [`Tree::into_entries`]).
+    pub fn has_dir(&self, name: &[u8]) -> bool {
+        if let Some(e) = self.get(name) {
+            return e.is_dir();
+        }
+        let start = [name, b"/"].concat();
+        let end = [name, b"0"].concat(); // '0' follows '/' in ASCII
+        self.entries.range(start..end).next().is_some()
+    }
+
     /// Adds or replaces `name`. A directory replacing a directory keeps
     /// its children; anything else replacing a directory drops them.
     pub fn insert(&mut self, name: Vec<u8>, entry: Entry) -> Result<(), TreeError> {

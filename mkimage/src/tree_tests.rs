@@ -107,3 +107,15 @@ fn modes_carry_type_bits() {
     assert_eq!(Entry::symlink(b"x").mode(), 0o120777);
     assert_eq!(Entry::dir(0o41777).perm, 0o1777);
 }
+
+#[test]
+fn has_dir_sees_implicit_parents() {
+    let mut t = Tree::default();
+    t.insert(b"sbin/reboot".to_vec(), Entry::symlink(b"/init"))
+        .unwrap();
+    t.insert(b"etc".to_vec(), Entry::dir(0o755)).unwrap();
+    t.insert(b"lib".to_vec(), Entry::symlink(b"usr/lib"))
+        .unwrap();
+    assert!(t.has_dir(b"sbin") && t.has_dir(b"etc"));
+    assert!(!t.has_dir(b"lib") && !t.has_dir(b"sbin/reboot") && !t.has_dir(b"sbi"));
+}
