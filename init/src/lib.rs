@@ -13,6 +13,7 @@ pub mod cmdline;
 pub mod config;
 pub mod console;
 pub mod events;
+pub mod handoff;
 pub mod kexec;
 pub mod kv;
 pub mod mount;

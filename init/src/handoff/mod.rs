@@ -1,0 +1,130 @@
+//! The handoff: after a recovery, a script writes the *handoff file*
+//! naming the recovered system's kernel, initrd and command line, and
+//! rescue-init kexecs into it. This module turns that file into a
+//! [`Plan`] and checks it; it makes no system calls beyond reading files.
+//!
+//! # The handoff file
+//!
+//! `KEY=VALUE` lines as [`crate::kv`] reads them (a shell can write it and
+//! `.` it). Keys:
+//!
+//! - `ROOT`: where the recovered system is mounted in the rescue system;
+//!   an absolute path, default [`DEFAULT_ROOT`] (`/mnt/local`). `ROOT=/`
+//!   takes the kernel from the rescue system itself.
+//! - `KERNEL`, `INITRD`: paths inside ROOT, resolved as if chrooted there
+//!   (absolute symlinks stay inside ROOT; `..` above ROOT or a link
+//!   pointing out of it is refused, see [`resolve_in_root`]).
+//! - `CMDLINE`: the new kernel's command line.
+//! - `ACTION=kexec|reboot|poweroff|shell` (default `kexec`) and
+//!   `FALLBACK=reboot|shell|poweroff` (default `reboot`): what to do, and
+//!   what to do if the kexec cannot happen.
+//!
+//! Without `KERNEL` the boot configuration under ROOT is read, in this
+//! order: Boot Loader Specification entries, GRUB's `grub.cfg`, Debian's
+//! `/vmlinuz` links, the newest `/boot/vmlinuz-*` (see `detect.rs`). Each
+//! value not set in the file comes from there: INITRD from the same boot
+//! entry; CMDLINE from the entry's arguments, else from the host command
+//! line recorded in the image at build time. When `KERNEL` is set the
+//! default boot entry still supplies INITRD and CMDLINE, but only if it
+//! boots the very same file. Every value carries its [`Source`]. Only
+//! `ACTION=kexec` looks at ROOT and the rest; other actions ignore them.
+//!
+//! kexec takes one initrd: a boot entry's early-microcode images
+//! (`*ucode*`, `*microcode*`) are left out, several other initrds are an
+//! error. [`validate()`] then checks what the kernel's kexec_file_load
+//! checks: an x86-64 bzImage (boot protocol 2.12+, 64-bit entry, loadable
+//! above 4 GiB), a readable non-empty initrd, and a command line without
+//! NUL or newline of at most 2047 bytes (warning beyond the 2016 that
+//! kexec_file_load takes: it keeps 30 bytes for `elfcorehdr=`).
+
+mod bls;
+mod bzimage;
+pub mod check;
+mod detect;
+mod file;
+mod grub;
+mod grubcfg;
+mod plan;
+mod resolve;
+mod validate;
+mod version;
+
+#[cfg(test)]
+mod tests;
+
+pub use bzimage::{BzImage, BzImageError, Problem as BzImageProblem};
+pub use check::{check_main, check_main_with, KexecLoader};
+pub use file::{parse, Action, Fallback, HandoffFile, Value, KEYS};
+pub use plan::{build, KexecPlan, Plan, Source};
+pub use resolve::{resolve_in_root, Link, ResolveError, ResolveErrorKind, MAX_SYMLINK_HOPS};
+pub use validate::{validate, Check, Outcome, Validation, CMDLINE_MAX};
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where the recovery writes the handoff file.
+pub const DEFAULT_PATH: &str = "/run/rescue-init/handoff";
+/// The recovered system's root when the file sets no `ROOT`.
+pub const DEFAULT_ROOT: &str = "/mnt/local";
+/// The original host's `/proc/cmdline`, recorded when the image was built.
+pub const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    #[error("{}: no handoff file", path.display())]
+    Missing { path: PathBuf },
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Parse(#[from] crate::kv::KvError),
+    /// `origin` is `file:line` or says that ROOT is the default.
+    #[error("{origin}: ROOT {}: {reason}", root.display())]
+    Root {
+        origin: String,
+        root: PathBuf,
+        reason: String,
+    },
+    #[error("{file}:{line}: {key}: {source}")]
+    Path {
+        file: String,
+        line: usize,
+        key: &'static str,
+        source: Box<ResolveError>,
+    },
+    #[error("no kernel found in {}: KERNEL is not set and nothing usable was found; looked at:\n  {}", root.display(), tried.join("\n  "))]
+    NoKernel { root: PathBuf, tried: Vec<String> },
+    #[error("no command line: CMDLINE is not set, the boot entry gives none and {}: {reason}", recorded.display())]
+    NoCmdline { recorded: PathBuf, reason: String },
+    #[error("{}: cannot read the recorded host command line: {source}", path.display())]
+    RecordedCmdline { path: PathBuf, source: io::Error },
+}
+
+impl HandoffError {
+    /// True when there simply is no handoff file (nothing to hand over to).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, HandoffError::Missing { .. })
+    }
+}
+
+/// Reads and parses the handoff file at `path`.
+pub fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
+    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => HandoffError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => HandoffError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    Ok(parse(&path.display().to_string(), &text)?)
+}
+
+/// Reads the handoff file at `path` and works out the plan: paths
+/// resolved inside ROOT, missing values detected. `recorded_cmdline` is
+/// the host command line file ([`RECORDED_CMDLINE_PATH`] in the image).
+/// The plan is not validated yet: see [`validate()`].
+pub fn load(path: &Path, recorded_cmdline: &Path) -> Result<Plan, HandoffError> {
+    let file = read(path)?;
+    build(&file, path, recorded_cmdline)
+}

@@ -1,0 +1,153 @@
+//! Would the kexec work? The kernel is an x86-64 bzImage the kernel's
+//! kexec_file_load takes, the initrd is a readable non-empty file, the
+//! command line fits and has no NUL or newline. Only reads files.
+
+use super::bzimage::{self, BzImage};
+use super::plan::KexecPlan;
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// x86 `COMMAND_LINE_SIZE` is 2048 bytes with the NUL.
+pub const CMDLINE_MAX: usize = 2047;
+/// kexec_file_load keeps room for `elfcorehdr=0x...` (30 bytes) even
+/// when loading a normal kernel, and counts the NUL.
+const KEXEC_FILE_RESERVE: usize = 30 + 1;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok(String),
+    /// Works, but worth knowing.
+    Warn(String),
+    Fail(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// `kernel`, `initrd` or `cmdline`.
+    pub what: &'static str,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub checks: Vec<Check>,
+    /// The kernel's header, when it passed.
+    pub kernel: Option<BzImage>,
+}
+
+impl Validation {
+    /// True when nothing failed (warnings allowed).
+    pub fn is_ok(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, Outcome::Fail(_)))
+    }
+
+    /// The failures, as `what: message`.
+    pub fn problems(&self) -> Vec<String> {
+        let failed = self.checks.iter().filter_map(|c| match &c.outcome {
+            Outcome::Fail(m) => Some(format!("{}: {m}", c.what)),
+            _ => None,
+        });
+        failed.collect()
+    }
+}
+
+impl fmt::Display for Validation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            let (tag, msg) = match &c.outcome {
+                Outcome::Ok(m) => ("ok  ", m),
+                Outcome::Warn(m) => ("WARN", m),
+                Outcome::Fail(m) => ("FAIL", m),
+            };
+            writeln!(f, "  {tag} {}: {msg}", c.what)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the plan's kernel, initrd and command line.
+pub fn validate(plan: &KexecPlan) -> Validation {
+    let (kernel, outcome) = match bzimage::inspect(&plan.kernel.0) {
+        Ok(b) => (
+            Some(b),
+            Outcome::Ok(format!("{}: {b}", plan.kernel.0.display())),
+        ),
+        Err(e) => (None, Outcome::Fail(e.to_string())),
+    };
+    let mut checks = vec![Check {
+        what: "kernel",
+        outcome,
+    }];
+    let initrd = match &plan.initrd {
+        Some((p, _)) => initrd(p),
+        None => Outcome::Warn("none: the kernel must find its root file system on its own".into()),
+    };
+    checks.push(Check {
+        what: "initrd",
+        outcome: initrd,
+    });
+    checks.push(Check {
+        what: "cmdline",
+        outcome: cmdline(&plan.cmdline.0, kernel.as_ref()),
+    });
+    Validation { checks, kernel }
+}
+
+fn initrd(path: &Path) -> Outcome {
+    let fail = |why: String| Outcome::Fail(format!("{}: {why}", path.display()));
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return fail(format!("cannot open: {e}")),
+    };
+    let len = match f.metadata() {
+        Ok(m) if !m.is_file() => return fail("not a regular file".into()),
+        Ok(m) => m.len(),
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut first = [0u8; 1];
+    match f.read(&mut first) {
+        Ok(0) => fail("empty".into()),
+        Ok(_) if len == 0 => fail("empty".into()),
+        Ok(_) => Outcome::Ok(format!("{}: {len} bytes", path.display())),
+        Err(e) => fail(format!("cannot read: {e}")),
+    }
+}
+
+/// The command line: no NUL or line break, within the x86 limit and the
+/// kernel's own `cmdline_size`; beyond kexec_file_load's smaller limit
+/// only the kexec-tools fallback can load it.
+pub fn cmdline(c: &str, kernel: Option<&BzImage>) -> Outcome {
+    let len = c.len();
+    if c.contains('\0') {
+        return Outcome::Fail("contains a NUL byte".into());
+    }
+    if c.contains(['\n', '\r']) {
+        return Outcome::Fail("contains a line break".into());
+    }
+    if len > CMDLINE_MAX {
+        return Outcome::Fail(format!(
+            "{len} bytes; x86 allows {CMDLINE_MAX} (COMMAND_LINE_SIZE 2048 with the NUL)"
+        ));
+    }
+    let Some(k) = kernel else {
+        return Outcome::Ok(format!("{len} bytes"));
+    };
+    let size = k.cmdline_size as usize;
+    if len > size {
+        return Outcome::Fail(format!(
+            "{len} bytes; this kernel takes {size} (cmdline_size)"
+        ));
+    }
+    let file_load = size.saturating_sub(KEXEC_FILE_RESERVE);
+    if len > file_load {
+        return Outcome::Warn(format!(
+            "{len} bytes: kexec_file_load takes at most {file_load} for this kernel (it reserves 30 for elfcorehdr=); only kexec-tools can load it"
+        ));
+    }
+    Outcome::Ok(format!("{len} bytes (at most {file_load})"))
+}
