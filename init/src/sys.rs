@@ -186,3 +186,14 @@ pub fn kexec_file_load(kernel: BorrowedFd<'_>, initrd: Option<BorrowedFd<'_>>, c
     }
     Ok(())
 }
+
+/// `finit_module(fd, params, flags)`: loads the kernel module in `fd`.
+pub fn finit_module(module: BorrowedFd<'_>, params: &CStr, flags: i32) -> io::Result<()> {
+    // SAFETY: the fd is borrowed and open for the call; `params` is a live
+    // NUL-terminated string the kernel only reads.
+    let rc = unsafe { libc::syscall(libc::SYS_finit_module, module.as_raw_fd(), params.as_ptr(), flags) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
