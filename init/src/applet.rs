@@ -18,14 +18,16 @@ pub fn request_for(name: &str) -> Option<Request> {
 struct Opts {
     force: bool,
     no_sync: bool,
+    firmware: bool,
 }
 
 fn parse(name: &str, args: &[String]) -> Result<Opts, String> {
-    let mut o = Opts { force: false, no_sync: false };
+    let mut o = Opts { force: false, no_sync: false, firmware: false };
     for a in args {
         match a.as_str() {
             "-f" | "--force" => o.force = true,
             "-n" | "--no-sync" => o.no_sync = true,
+            "--firmware" if name == "reboot" => o.firmware = true,
             "-h" | "--help" => return Err(usage(name)),
             other => return Err(format!("{name}: unknown option {other:?}\n{}", usage(name))),
         }
@@ -35,7 +37,13 @@ fn parse(name: &str, args: &[String]) -> Result<Opts, String> {
 
 fn usage(name: &str) -> String {
     format!(
-        "usage: {name} [-f] [-n]\n  asks PID 1 (rescue-init) to {name} cleanly: processes stopped, disks synced and unmounted\n  -f  {name} at once, without stopping anything (sync first unless -n)\n  -n  with -f: do not sync"
+        "usage: {name} [-f] [-n]{fw}\n  asks PID 1 (rescue-init) to {name} cleanly: processes stopped, disks synced and unmounted\n  -f  {name} at once, without stopping anything (sync first unless -n)\n  -n  with -f: do not sync{fwhelp}",
+        fw = if name == "reboot" { " [--firmware]" } else { "" },
+        fwhelp = if name == "reboot" {
+            "\n  --firmware  reboot through the firmware even when a handoff file asks for kexec"
+        } else {
+            ""
+        }
     )
 }
 
@@ -51,6 +59,7 @@ pub fn main(name: &str, req: Request, args: &[String]) -> i32 {
     if opts.force {
         return force(name, req, opts.no_sync);
     }
+    let req = if opts.firmware { Request::FirmwareReboot } else { req };
     match sys::kill_raw(1, req.signal()) {
         Ok(()) => 0,
         Err(e) => {
@@ -65,7 +74,7 @@ fn force(name: &str, req: Request, no_sync: bool) -> i32 {
         rustix::fs::sync();
     }
     let cmd = match req {
-        Request::Reboot | Request::Kexec => RebootCommand::Restart,
+        Request::Reboot | Request::Kexec | Request::FirmwareReboot => RebootCommand::Restart,
         Request::Halt => RebootCommand::Halt,
         Request::Poweroff => RebootCommand::PowerOff,
     };

@@ -15,6 +15,8 @@ pub enum After {
     Reboot,
     Poweroff,
     Halt,
+    /// Follow the handoff file (kexec into the recovered system).
+    Handoff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct Config {
     pub stop_timeout: Duration,
     /// Terminal names from `console=` (e.g. `ttyS0`, `tty1`), in order.
     pub consoles: Vec<String>,
+    /// The handoff file read at reboot.
+    pub handoff: String,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub test_panic: bool,
 }
@@ -41,6 +45,7 @@ impl Default for Config {
             script_timeout: Duration::from_secs(30),
             stop_timeout: Duration::from_secs(5),
             consoles: Vec::new(),
+            handoff: crate::handoff::DEFAULT_PATH.into(),
             test_panic: false,
         }
     }
@@ -54,6 +59,7 @@ enum Key {
     Debug,
     ScriptTimeout,
     StopTimeout,
+    Handoff,
     TestPanic,
 }
 
@@ -65,6 +71,7 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("DEBUG", "rescue.debug", Key::Debug),
     ("SCRIPT_TIMEOUT", "rescue.script-timeout", Key::ScriptTimeout),
     ("STOP_TIMEOUT", "rescue.stop-timeout", Key::StopTimeout),
+    ("HANDOFF", "rescue.handoff", Key::Handoff),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -131,6 +138,7 @@ impl Config {
             Key::After => self.after = parse_after(nonempty(value)?)?,
             Key::ScriptTimeout => self.script_timeout = parse_secs(nonempty(value)?)?,
             Key::StopTimeout => self.stop_timeout = parse_secs(nonempty(value)?)?,
+            Key::Handoff => self.handoff = absolute(nonempty(value)?)?,
         }
         Ok(())
     }
@@ -165,8 +173,17 @@ fn parse_after(v: &str) -> Result<After, String> {
         "reboot" => After::Reboot,
         "poweroff" => After::Poweroff,
         "halt" => After::Halt,
-        _ => return Err(format!("expected shell, reboot, poweroff or halt, got {v:?}")),
+        "handoff" => After::Handoff,
+        _ => return Err(format!("expected shell, reboot, poweroff, halt or handoff, got {v:?}")),
     })
+}
+
+fn absolute(v: &str) -> Result<String, String> {
+    if v.starts_with('/') {
+        Ok(v.to_string())
+    } else {
+        Err(format!("expected an absolute path, got {v:?}"))
+    }
 }
 
 fn parse_secs(v: &str) -> Result<Duration, String> {
@@ -196,7 +213,7 @@ mod tests {
     fn cmdline_options_and_consoles() {
         let mut c = Config::default();
         let p = c.apply_cmdline(
-            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 other=1"#,
+            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 rescue.handoff=/tmp/h other=1"#,
         );
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(c.consoles, ["tty1", "ttyS0"]);
@@ -205,6 +222,10 @@ mod tests {
         assert!(c.debug);
         assert_eq!(c.after, After::Poweroff);
         assert_eq!(c.stop_timeout, Duration::from_millis(2500));
+        assert_eq!(c.handoff, "/tmp/h");
+        let mut d = Config::default();
+        assert!(!d.apply_cmdline("rescue.after=handoff rescue.handoff=relative").is_empty());
+        assert_eq!((d.after, d.handoff.as_str()), (After::Handoff, crate::handoff::DEFAULT_PATH));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod config;
 pub mod console;
 pub mod events;
 pub mod handoff;
+pub mod handover;
 pub mod kexec;
 pub mod kv;
 pub mod mount;

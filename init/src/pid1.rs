@@ -132,6 +132,7 @@ fn recovery_command(st: &mut State) {
         After::Reboot => Request::Reboot,
         After::Poweroff => Request::Poweroff,
         After::Halt => Request::Halt,
+        After::Handoff => Request::Kexec,
     };
     if status.exit_status() == Some(0) {
         st.events.requests.push_back((req, 1));
@@ -158,8 +159,15 @@ fn supervise_forever(mut st: State) -> ! {
 fn main_loop(st: &mut State) {
     loop {
         if let Some((req, _)) = st.events.requests.pop_front() {
-            shutdown::run(req, &st.shells.pids(), st.cfg.stop_timeout, st.container, &mut st.events);
-            crate::error!("{req} did not happen; the rescue system goes on");
+            let ctx = shutdown::Shutdown {
+                shells: st.shells.pids(),
+                stop_timeout: st.cfg.stop_timeout,
+                container: st.container,
+                handoff: PathBuf::from(&st.cfg.handoff),
+                recorded_cmdline: PathBuf::from(crate::handoff::RECORDED_CMDLINE_PATH),
+            };
+            shutdown::run(req, &ctx, &mut st.events);
+            crate::warn!("{req} did not happen; the rescue system goes on");
         }
         if st.cfg.test_panic {
             st.cfg.test_panic = false;

@@ -1,35 +1,67 @@
-//! The shutdown path: stop the shells, then every process (TERM, wait with
-//! a deadline, KILL), sync, unmount newest first, and make the reboot
-//! system call. Returns only if the final call failed, so the caller can
-//! bring the shells back.
+//! The shutdown path: decide (a handoff may turn a reboot into a kexec),
+//! stop the shells, then every process (TERM, wait with a deadline, KILL),
+//! sync, unmount newest first, and make the final system call. Returns
+//! only if nothing final happened, so the caller can bring the shells back.
 
 use crate::events::Events;
+use crate::handoff::Fallback;
+use crate::handover::{self, Decision};
 use crate::signals::Request;
 use crate::sys;
 use crate::unmount;
 use rustix::system::RebootCommand;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// In a container the filesystems belong to the host: they are unmounted
-/// in our namespace but never remounted read-only, which would change the
-/// host's superblock.
 /// How long a sync may go without Dirty+Writeback falling.
 const SYNC_STALL: Duration = Duration::from_secs(10);
 
-pub fn run(req: Request, shells: &[i32], stop_timeout: Duration, container: bool, events: &mut Events) {
+pub struct Shutdown {
+    /// Session leaders of the shells (their sessions get SIGHUP first).
+    pub shells: Vec<i32>,
+    pub stop_timeout: Duration,
+    /// In a container the filesystems belong to the host: they are
+    /// unmounted in our namespace but never remounted read-only, which
+    /// would change the host's superblock.
+    pub container: bool,
+    pub handoff: PathBuf,
+    pub recorded_cmdline: PathBuf,
+}
+
+pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
+    match handover::decide(req, &ctx.handoff, &ctx.recorded_cmdline) {
+        Decision::Stay => {}
+        Decision::Plain(r) => {
+            teardown(r, ctx, events);
+            final_call(r, events);
+        }
+        Decision::Kexec(fallback) => {
+            teardown(Request::Kexec, ctx, events);
+            crate::info!("shutdown: kexec now");
+            let err = crate::kexec::exec();
+            crate::error!("kexec failed: {err}; FALLBACK={}", handover::fallback_name(fallback));
+            match fallback {
+                Fallback::Reboot => final_call(Request::Reboot, events),
+                Fallback::Poweroff => final_call(Request::Poweroff, events),
+                Fallback::Shell => {}
+            }
+        }
+    }
+}
+
+fn teardown(req: Request, ctx: &Shutdown, events: &mut Events) {
     let t0 = Instant::now();
     crate::info!("shutdown ({req}): stopping processes");
-    stop_processes(shells, stop_timeout, events);
+    stop_processes(&ctx.shells, ctx.stop_timeout, events);
     crate::sync::sync_bounded(events, SYNC_STALL);
     crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
-    let left = unmount::release_all(!container);
+    let left = unmount::release_all(!ctx.container);
     for m in &left {
         crate::warn!("shutdown: {m}");
     }
     crate::sync::sync_bounded(events, SYNC_STALL);
     crate::info!("shutdown ({req}): filesystems done, {} left busy ({} ms)", left.len(), t0.elapsed().as_millis());
     note_ignored(events, req);
-    final_call(req, events);
 }
 
 /// SIGHUP+SIGTERM to the shells' sessions, SIGTERM+SIGCONT to everyone,
@@ -70,11 +102,7 @@ fn note_ignored(events: &mut Events, current: Request) {
 
 fn final_call(req: Request, events: &mut Events) {
     let cmd = match req {
-        Request::Reboot => RebootCommand::Restart,
-        Request::Kexec => {
-            crate::warn!("kexec handoff is not available in this build; rebooting through the firmware");
-            RebootCommand::Restart
-        }
+        Request::Reboot | Request::Kexec | Request::FirmwareReboot => RebootCommand::Restart,
         Request::Halt => RebootCommand::Halt,
         Request::Poweroff => RebootCommand::PowerOff,
     };

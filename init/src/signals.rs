@@ -11,8 +11,11 @@ pub enum Request {
     Reboot,
     Halt,
     Poweroff,
-    /// Reserved for the kexec handoff (SIGRTMIN+6, as systemd numbers it).
+    /// The kexec handoff (SIGRTMIN+6, as systemd numbers it).
     Kexec,
+    /// A reboot through the firmware even when a handoff file exists
+    /// (`reboot --firmware`; SIGRTMIN+7, our own number).
+    FirmwareReboot,
 }
 
 impl fmt::Display for Request {
@@ -22,6 +25,7 @@ impl fmt::Display for Request {
             Request::Halt => "halt",
             Request::Poweroff => "poweroff",
             Request::Kexec => "kexec",
+            Request::FirmwareReboot => "firmware reboot",
         })
     }
 }
@@ -34,6 +38,7 @@ impl Request {
             Request::Halt => libc::SIGUSR1,
             Request::Poweroff => libc::SIGUSR2,
             Request::Kexec => sys::sigrtmin() + 6,
+            Request::FirmwareReboot => sys::sigrtmin() + 7,
         }
     }
 }
@@ -59,6 +64,7 @@ pub fn classify(sig: i32) -> Event {
         s if s == rt + 4 => Event::Request(Request::Poweroff),
         s if s == rt + 5 => Event::Request(Request::Reboot),
         s if s == rt + 6 => Event::Request(Request::Kexec),
+        s if s == rt + 7 => Event::Request(Request::FirmwareReboot),
         s => Event::Other(s),
     }
 }
@@ -114,7 +120,7 @@ mod tests {
 
     #[test]
     fn requests_roundtrip_through_their_signals() {
-        for r in [Request::Reboot, Request::Halt, Request::Poweroff, Request::Kexec] {
+        for r in [Request::Reboot, Request::Halt, Request::Poweroff, Request::Kexec, Request::FirmwareReboot] {
             assert_eq!(classify(r.signal()), Event::Request(r));
         }
         assert_eq!(classify(libc::SIGINT), Event::Request(Request::Reboot));
