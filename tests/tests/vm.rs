@@ -212,3 +212,105 @@ mod boot_scripts {
         g.mark()
     }
 }
+
+#[path = "vm/handoff.rs"]
+mod handoff_fixtures;
+
+/// Proves the kexec handoff on a real kernel: a recovery command
+/// (`rescue.run=/recover`) mounts a virtio disk at /mnt/local, writes data
+/// and the handoff file; `rescue.after=handoff` then loads the target
+/// kernel, tears everything down and kexecs. The target's initrd mounts the
+/// disk `ro,noload` (no journal replay), verifies the data and finds the
+/// kexec record; afterwards `e2fsck -fn` on the host finds the disk clean
+/// and the journal not in need of recovery.
+mod handoff {
+    use super::handoff_fixtures as fx;
+    use super::*;
+    use rescue_tests::Kernel;
+    use std::path::PathBuf;
+
+    const NAMED: &str = "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n";
+
+    /// Boots the rescue image with the target disk attached.
+    fn start(handoff: &str, extra: &str, cmdline: &str) -> anyhow::Result<(Guest, PathBuf)> {
+        let kernel = Kernel::get()?;
+        let target = fx::target_initrd(&kernel)?;
+        let disk = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+        let image = fx::rescue_image(&kernel, handoff, extra)?;
+        let g = common::boot_with_disks(image, &format!("rescue.run=/recover {cmdline}"), vec![disk.clone()])?;
+        Ok((g, disk))
+    }
+
+    fn lands_in_target(g: &mut Guest, marker: &str) -> anyhow::Result<()> {
+        g.wait_for_re("shutdown: kexec now", BOOT)?;
+        g.wait_for_re(&format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"), BOOT)?;
+        g.wait_for_re("TARGET-DATA-OK", STEP)?;
+        g.wait_for_re("TARGET-RECORD-FOUND", STEP)?;
+        g.wait_for_re("TARGET-DONE", STEP)?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
+
+    #[test]
+    fn plain_kexec_lands_in_the_target_with_a_clean_disk() -> anyhow::Result<()> {
+        let handoff = format!("{NAMED}CMDLINE='console=ttyS0 panic=-1 target.marker=plain'\n");
+        let (mut g, disk) = start(&handoff, "", "rescue.after=handoff")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.wait_for_re(r"handoff: kernel loaded", STEP)?;
+        g.wait_for_re(r"unmounted /mnt/local", STEP)?;
+        lands_in_target(&mut g, "plain")?;
+        fx::assert_disk_clean(&disk)
+    }
+
+    /// A process that ignores SIGTERM and keeps a file open for writing on
+    /// the target filesystem is named, killed, and the disk ends clean.
+    #[test]
+    fn stubborn_writer_is_killed_and_the_disk_stays_clean() -> anyhow::Result<()> {
+        let handoff = format!("{NAMED}CMDLINE='console=ttyS0 panic=-1 target.marker=stubborn'\n");
+        // Its own session (like a daemon), so the end of /recover's
+        // session does not hang it up; /recover waits until it writes.
+        let writer = "setsid sh -c \"trap '' TERM HUP; exec 3>>/mnt/local/held.log; while :; do echo x >&3; sleep 0.1; done\" &\n\
+                      while [ ! -s /mnt/local/held.log ]; do sleep 0.1; done";
+        let (mut g, disk) = start(&handoff, writer, "rescue.after=handoff rescue.stop-timeout=1")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.wait_for_re(r"pid \d+ \(sh\) ignored SIGTERM", STEP)?;
+        lands_in_target(&mut g, "stubborn")?;
+        fx::assert_disk_clean(&disk)
+    }
+
+    /// A handoff naming a kernel that does not exist: a clear message, the
+    /// FALLBACK (shell) taken before anything was stopped, PID 1 alive,
+    /// and `poweroff` still leaves the disk clean.
+    #[test]
+    fn missing_kernel_takes_the_fallback() -> anyhow::Result<()> {
+        let handoff = "ROOT=/mnt/local\nKERNEL=/boot/no-such-kernel\nCMDLINE=quiet\nFALLBACK=shell\n";
+        let (mut g, disk) = start(handoff, "", "rescue.after=handoff")?;
+        g.wait_for_re(r"handoff: [^\r\n]*no-such-kernel[^\r\n]*", BOOT)?;
+        g.wait_for_re(r"FALLBACK=shell", STEP)?;
+        g.prompt(BOOT)?;
+        g.mark()?;
+        g.assert_init_alive()?;
+        g.send_line("poweroff")?;
+        g.wait_for_re(r"unmounted /mnt/local", STEP)?;
+        g.expect_exit(ExitKind::PowerOff)?;
+        fx::assert_disk_clean(&disk)
+    }
+
+    /// `rescue-init handoff check --load` prints the plan, really loads the
+    /// kernel with kexec_file_load, unloads it, and exits 0; on a garbage
+    /// handoff file it names the file and line and exits non-zero.
+    #[test]
+    fn handoff_check_loads_and_rejects_garbage() -> anyhow::Result<()> {
+        let handoff = format!("{NAMED}CMDLINE='console=ttyS0 target.marker=check'\n");
+        let (mut g, _disk) = start(&handoff, "", "")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.prompt(BOOT)?;
+        let caps = g.sh("/init handoff check --load; echo CHECK-RC=$?", r"CHECK-RC=(\d+)\r?\n", BOOT)?;
+        anyhow::ensure!(caps[1] == "0", "handoff check --load failed:\n{}", g.console_since_cursor());
+        anyhow::ensure!(g.console().contains("loaded with FileLoad"), "check --load did not report the load");
+        g.sh("printf 'KERNEL=/boot/vmlinuz-test\\nBOGUS\\n' > /tmp/bad", "", STEP)?;
+        let caps = g.sh("/init handoff check /tmp/bad; echo CHECK-RC=$?", r"CHECK-RC=(\d+)\r?\n", STEP)?;
+        anyhow::ensure!(caps[1] != "0", "a garbage handoff file passed the check");
+        anyhow::ensure!(g.console().contains("/tmp/bad:2"), "the error does not name /tmp/bad:2");
+        Ok(())
+    }
+}

@@ -56,11 +56,17 @@ impl DerefMut for Guest {
 impl Guest {
     /// Boots `image` with `cmdline` added to the default command line.
     pub fn start(image: Initramfs, cmdline: &str) -> Result<Guest> {
+        Self::start_with_disks(image, cmdline, Vec::new())
+    }
+
+    /// Boots `image` with raw disk images attached as virtio disks.
+    pub fn start_with_disks(image: Initramfs, cmdline: &str, disks: Vec<PathBuf>) -> Result<Guest> {
         static SERIAL: Mutex<()> = Mutex::new(());
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let kernel = Kernel::get()?;
         let mut opts = BootOpts::new(&kernel.vmlinuz, &image.path);
         opts.cmdline_extra = cmdline.to_owned();
+        opts.disks = disks;
         Ok(Guest {
             vm: Vm::boot(opts)?,
             _serial: serial,
@@ -112,6 +118,11 @@ impl Guest {
 /// Boots an image with extra kernel command line.
 pub fn boot(image: Initramfs, cmdline: &str) -> Result<Guest> {
     Guest::start(image, cmdline)
+}
+
+/// Boots an image with virtio disks attached.
+pub fn boot_with_disks(image: Initramfs, cmdline: &str, disks: Vec<PathBuf>) -> Result<Guest> {
+    Guest::start_with_disks(image, cmdline, disks)
 }
 
 /// Boots the default image and waits for the first prompt.

@@ -1,0 +1,164 @@
+//! Fixtures for the kexec handoff scenarios: a target disk (ext4, made on
+//! the host with `mke2fs -d`) holding the target kernel and a small target
+//! initrd, and a recovery script for the rescue image that mounts the disk,
+//! writes data and the handoff file.
+//!
+//! The target initrd mounts the disk `ro,noload` (no journal replay, so an
+//! unclean teardown cannot be hidden), checks the data and prints markers.
+
+use anyhow::{bail, Context, Result};
+use rescue_tests::{image, ImageSpec, Initramfs, Kernel};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Modules (in load order) for a virtio disk with ext4 on Debian's kernel.
+pub const MODULES: &[&str] = &[
+    "drivers/virtio/virtio_ring",
+    "drivers/virtio/virtio",
+    "drivers/virtio/virtio_pci_modern_dev",
+    "drivers/virtio/virtio_pci_legacy_dev",
+    "drivers/virtio/virtio_pci",
+    "drivers/block/virtio_blk",
+    "crypto/crc32c_generic",
+    "lib/crc16",
+    "fs/mbcache",
+    "fs/jbd2/jbd2",
+    "fs/ext4/ext4",
+];
+
+/// Shell lines that load MODULES and wait for /dev/vda.
+fn load_modules_sh() -> String {
+    let names: Vec<&str> = MODULES.iter().map(|m| m.rsplit('/').next().unwrap_or(m)).collect();
+    format!(
+        "for m in {}; do insmod /lib/modules/test/$m.ko || echo \"insmod $m failed\"; done\n\
+         i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n",
+        names.join(" ")
+    )
+}
+
+fn add_modules(mut spec: ImageSpec, kernel: &Kernel) -> Result<ImageSpec> {
+    let dir = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
+    for m in MODULES {
+        let src = dir.join("kernel").join(format!("{m}.ko"));
+        if !src.is_file() {
+            bail!("{} is missing", src.display());
+        }
+        let name = m.rsplit('/').next().unwrap_or(m);
+        spec = spec.file(src, &format!("/lib/modules/test/{name}.ko"));
+    }
+    Ok(spec)
+}
+
+fn write_exec(path: &Path, body: &str) -> Result<()> {
+    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+const TARGET_INIT: &str = r#"#!/bin/sh
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+echo "TARGET-KERNEL-UP cmdline=[$(cat /proc/cmdline)]"
+@MODULES@
+mkdir -p /mnt
+if mount -t ext4 -o ro,noload /dev/vda /mnt; then
+    if (cd /mnt && md5sum -c data.md5 >/dev/null); then echo TARGET-DATA-OK; else echo TARGET-DATA-BAD; fi
+    if [ -s /mnt/var/log/rescue-init-kexec.log ]; then echo TARGET-RECORD-FOUND; fi
+    umount /mnt
+else
+    echo TARGET-MOUNT-FAILED
+fi
+echo TARGET-DONE
+poweroff -f
+"#;
+
+/// The target initrd: busybox, the modules, and TARGET_INIT as /init.
+pub fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
+    let dir = image::fresh_dir("handoff-target")?;
+    let tree = dir.join("tree");
+    image::busybox_tree(&tree, &[])?;
+    let mods = tree.join("lib/modules/test");
+    std::fs::create_dir_all(&mods)?;
+    let src = kernel.modules.as_ref().context("no modules")?;
+    for m in MODULES {
+        let name = m.rsplit('/').next().unwrap_or(m);
+        std::fs::copy(src.join("kernel").join(format!("{m}.ko")), mods.join(format!("{name}.ko")))?;
+    }
+    write_exec(&tree.join("init"), &TARGET_INIT.replace("@MODULES@", &load_modules_sh()))?;
+    image::pack(&tree, "handoff-target")
+}
+
+/// How the recovered system's /boot looks.
+pub enum Layout {
+    /// /boot/vmlinuz-test and /boot/initrd-test.img, named in the handoff.
+    Named,
+}
+
+/// A 256 MiB ext4 disk image holding the target system.
+pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout) -> Result<PathBuf> {
+    let dir = image::fresh_dir("handoff-disk")?;
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("boot"))?;
+    std::fs::create_dir_all(root.join("var/log"))?;
+    match layout {
+        Layout::Named => {
+            std::fs::copy(&kernel.vmlinuz, root.join("boot/vmlinuz-test"))?;
+            std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
+        }
+    }
+    let disk = dir.join("disk.img");
+    let ok = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-L", "target", "-d"])
+        .arg(&root)
+        .arg(&disk)
+        .arg("256M")
+        .status()
+        .context("running mke2fs (apt-get install e2fsprogs)")?
+        .success();
+    if !ok {
+        bail!("mke2fs failed for {}", disk.display());
+    }
+    Ok(disk)
+}
+
+/// The rescue image: rescue-init, busybox, the modules and `/recover`,
+/// which mounts the disk at /mnt/local, writes data and the handoff file.
+/// `extra` is appended to the script (e.g. a stubborn writer).
+pub fn rescue_image(kernel: &Kernel, handoff: &str, extra: &str) -> Result<Initramfs> {
+    let dir = image::fresh_dir("handoff-rescue-src")?;
+    let script = dir.join("recover");
+    let body = format!(
+        "#!/bin/sh\nset -e\n{}mkdir -p /mnt/local\nmount -t ext4 /dev/vda /mnt/local\n\
+         dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=8 2>/dev/null\n\
+         (cd /mnt/local && md5sum data.bin > data.md5)\n\
+         mkdir -p /run/rescue-init\ncat > /run/rescue-init/handoff <<'EOF'\n{handoff}EOF\n{extra}\necho RECOVERY-DONE\n",
+        load_modules_sh()
+    );
+    write_exec(&script, &body)?;
+    let spec = add_modules(ImageSpec::new("handoff-rescue"), kernel)?.file(script, "/recover");
+    spec.build()
+}
+
+/// `e2fsck -fn` finds the disk clean and the journal needs no recovery.
+pub fn assert_disk_clean(disk: &Path) -> Result<()> {
+    let fsck = Command::new("e2fsck").arg("-fn").arg(disk).output()?;
+    if !fsck.status.success() {
+        bail!(
+            "e2fsck -fn found problems ({}):\n{}{}",
+            fsck.status,
+            String::from_utf8_lossy(&fsck.stdout),
+            String::from_utf8_lossy(&fsck.stderr)
+        );
+    }
+    let dump = Command::new("dumpe2fs").arg("-h").arg(disk).output()?;
+    let text = String::from_utf8_lossy(&dump.stdout);
+    let features = text.lines().find(|l| l.starts_with("Filesystem features:")).unwrap_or("");
+    if features.contains("needs_recovery") {
+        bail!("the journal needs recovery: the teardown left the filesystem mounted:\n{features}");
+    }
+    if !text.lines().any(|l| l.starts_with("Filesystem state:") && l.contains("clean")) {
+        bail!("filesystem state is not clean:\n{text}");
+    }
+    Ok(())
+}
