@@ -233,9 +233,13 @@ mod handoff {
 
     /// Boots the rescue image with the target disk attached.
     fn start(handoff: &str, extra: &str, cmdline: &str) -> anyhow::Result<(Guest, PathBuf)> {
+        start_with(fx::Layout::Named, handoff, extra, cmdline)
+    }
+
+    fn start_with(layout: fx::Layout, handoff: &str, extra: &str, cmdline: &str) -> anyhow::Result<(Guest, PathBuf)> {
         let kernel = Kernel::get()?;
         let target = fx::target_initrd(&kernel)?;
-        let disk = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+        let disk = fx::target_disk(&kernel, &target, layout)?;
         let image = fx::rescue_image(&kernel, handoff, extra)?;
         let g = common::boot_with_disks(image, &format!("rescue.run=/recover {cmdline}"), vec![disk.clone()])?;
         Ok((g, disk))
@@ -259,6 +263,31 @@ mod handoff {
         g.wait_for_re(r"unmounted /mnt/local", STEP)?;
         lands_in_target(&mut g, "plain")?;
         fx::assert_disk_clean(&disk)
+    }
+
+    /// Without KERNEL the plan comes from the recovered system's boot
+    /// configuration; the log names where each value came from.
+    fn detected(layout: fx::Layout, handoff: &str, marker: &str, source: &str) -> anyhow::Result<()> {
+        let (mut g, disk) = start_with(layout, handoff, "", "rescue.after=handoff")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.wait_for_re(&format!(r"handoff: kernel /mnt/local/boot/vmlinuz-test \({source}"), STEP)?;
+        lands_in_target(&mut g, marker)?;
+        fx::assert_disk_clean(&disk)
+    }
+
+    #[test]
+    fn detects_debian_links() -> anyhow::Result<()> {
+        detected(fx::Layout::DebianLinks, "CMDLINE='console=ttyS0 panic=-1 target.marker=debian'\n", "debian", r"link [^)]*vmlinuz\)")
+    }
+
+    #[test]
+    fn detects_a_bls_entry() -> anyhow::Result<()> {
+        detected(fx::Layout::Bls, "# all from the BLS entry\n", "bls", "BLS entry")
+    }
+
+    #[test]
+    fn detects_the_grub_default_entry() -> anyhow::Result<()> {
+        detected(fx::Layout::Grub, "ROOT=/mnt/local\n", "grub", r#"GRUB entry "Recovered system""#)
     }
 
     /// A process that ignores SIGTERM and keeps a file open for writing on

@@ -89,10 +89,45 @@ pub fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
     image::pack(&tree, "handoff-target")
 }
 
-/// How the recovered system's /boot looks.
+/// How the recovered system's /boot looks. The kernel and initrd are
+/// always /boot/vmlinuz-test and /boot/initrd-test.img; the layouts add
+/// what auto-detection reads when the handoff names no kernel.
 pub enum Layout {
-    /// /boot/vmlinuz-test and /boot/initrd-test.img, named in the handoff.
+    /// Nothing else: the handoff file names them.
     Named,
+    /// Debian's /vmlinuz and /initrd.img links (relative, as Debian makes them).
+    DebianLinks,
+    /// A Boot Loader Specification entry with its own options.
+    Bls,
+    /// A GRUB config whose default entry (by title) is the test kernel.
+    Grub,
+}
+
+const BLS_ENTRY: &str = "title Recovered system\nversion 6.1-test\nlinux /vmlinuz-test\ninitrd /initrd-test.img\n\
+                         options console=ttyS0 panic=-1 target.marker=bls\n";
+
+const GRUB_CFG: &str = "set default=\"Recovered system\"\nset timeout=5\n\
+menuentry 'Old system' --class debian {\n\tlinux /boot/vmlinuz-old root=/dev/sda1 ro\n\tinitrd /boot/initrd-old.img\n}\n\
+menuentry 'Recovered system' --class debian {\n\tload_video\n\tinsmod ext2\n\
+\tlinux /boot/vmlinuz-test console=ttyS0 panic=-1 target.marker=grub\n\tinitrd /boot/initrd-test.img\n}\n";
+
+fn write_layout(root: &Path, layout: Layout) -> Result<()> {
+    match layout {
+        Layout::Named => {}
+        Layout::DebianLinks => {
+            std::os::unix::fs::symlink("boot/vmlinuz-test", root.join("vmlinuz"))?;
+            std::os::unix::fs::symlink("boot/initrd-test.img", root.join("initrd.img"))?;
+        }
+        Layout::Bls => {
+            std::fs::create_dir_all(root.join("boot/loader/entries"))?;
+            std::fs::write(root.join("boot/loader/entries/recovered.conf"), BLS_ENTRY)?;
+        }
+        Layout::Grub => {
+            std::fs::create_dir_all(root.join("boot/grub"))?;
+            std::fs::write(root.join("boot/grub/grub.cfg"), GRUB_CFG)?;
+        }
+    }
+    Ok(())
 }
 
 /// A 256 MiB ext4 disk image holding the target system.
@@ -101,12 +136,9 @@ pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout) -> Resul
     let root = dir.join("root");
     std::fs::create_dir_all(root.join("boot"))?;
     std::fs::create_dir_all(root.join("var/log"))?;
-    match layout {
-        Layout::Named => {
-            std::fs::copy(&kernel.vmlinuz, root.join("boot/vmlinuz-test"))?;
-            std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
-        }
-    }
+    std::fs::copy(&kernel.vmlinuz, root.join("boot/vmlinuz-test"))?;
+    std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
+    write_layout(&root, layout)?;
     let disk = dir.join("disk.img");
     let ok = Command::new("mke2fs")
         .args(["-q", "-F", "-t", "ext4", "-L", "target", "-d"])
