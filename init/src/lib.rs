@@ -16,6 +16,7 @@ pub mod events;
 pub mod handoff;
 pub mod handover;
 pub mod kexec;
+pub mod kexec_cli;
 pub mod kv;
 pub mod mount;
 pub mod mountinfo;

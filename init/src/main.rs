@@ -17,6 +17,9 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("handoff") && args.get(2).map(String::as_str) == Some("check") {
         std::process::exit(handoff::check_main_with(&args[3..], Some(&load_and_unload)));
     }
+    if args.get(1).map(String::as_str) == Some("kexec") {
+        std::process::exit(rescue_init::kexec_cli::main(&args[2..]));
+    }
     let name = args.first().map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned());
     let name = name.unwrap_or_default();
     let (name, rest) = match applet::request_for(&name) {
@@ -48,6 +51,7 @@ fn usage() -> String {
         "rescue-init {}: PID 1 for rescue initramfs images\n\n\
          usage: rescue-init reboot|poweroff|halt [-f] [-n]\n\
                 rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n\
+                rescue-init kexec -l KERNEL [--initrd=FILE] [--command-line=STR] | -e | -u | -f\n\
          (also installed as /sbin/reboot, /sbin/poweroff, /sbin/halt)\n\n\
          As PID 1 it reads rescue.* options from the kernel command line and\n\
          /etc/rescue-init/config; see README.md.",
