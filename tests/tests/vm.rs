@@ -350,6 +350,33 @@ mod handoff {
         fx::assert_disk_clean(&disk)
     }
 
+    /// A kernel file that is not a bzImage, or a handoff file that is
+    /// garbage: the log says what and where, the default FALLBACK (reboot)
+    /// is taken without a kexec, and the disk is left clean.
+    fn refused_then_reboots(handoff: &str, extra: &str, why: &str) -> anyhow::Result<()> {
+        let (mut g, disk) = start(handoff, extra, "rescue.after=handoff")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.wait_for_re(why, STEP)?;
+        g.wait_for_re("FALLBACK=reboot", STEP)?;
+        g.wait_for_re(r"unmounted /mnt/local", STEP)?;
+        g.expect_exit(ExitKind::Reboot)?;
+        g.assert_absent("Starting new kernel")?;
+        fx::assert_disk_clean(&disk)
+    }
+
+    #[test]
+    fn corrupt_kernel_falls_back_to_reboot() -> anyhow::Result<()> {
+        let handoff = "KERNEL=/boot/corrupt\nCMDLINE=quiet\n";
+        let extra = "dd if=/dev/urandom of=/mnt/local/boot/corrupt bs=1k count=64 2>/dev/null";
+        refused_then_reboots(handoff, extra, r"handoff: [^\r\n]*/boot/corrupt[^\r\n]*")
+    }
+
+    #[test]
+    fn garbage_handoff_file_falls_back_to_reboot() -> anyhow::Result<()> {
+        let handoff = "KERNEL=/boot/vmlinuz-test\nthis is not a handoff file\n";
+        refused_then_reboots(handoff, "", r"handoff: /run/rescue-init/handoff:2: ")
+    }
+
     /// `rescue-init handoff check --load` prints the plan, really loads the
     /// kernel with kexec_file_load, unloads it, and exits 0; on a garbage
     /// handoff file it names the file and line and exits non-zero.
