@@ -66,6 +66,10 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
         None => crate::info!("handoff: no initrd"),
     }
     crate::info!("handoff: command line {:?} ({})", k.cmdline.0, k.cmdline.1);
+    let checked = handoff::validate(k);
+    if !checked.is_ok() {
+        return fall_back(fallback, &format!("the plan does not pass its checks: {}", checked.problems().join("; ")));
+    }
     let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
     match kexec::load(&k.kernel.0, initrd, &k.cmdline.0) {
         Ok(method) => {
