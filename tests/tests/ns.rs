@@ -361,3 +361,16 @@ fn panic_in_main_loop_gives_emergency_shell() -> Result<()> {
     ns.expect_end_by(SIGINT)?;
     Ok(())
 }
+
+/// Proves: the init is one static binary (no interpreter, no shared
+/// libraries to carry into an image) and within the size goal.
+#[test]
+fn init_is_static_and_small() -> Result<()> {
+    let init = paths::rescue_init()?;
+    let out = Command::new("file").arg("-b").arg(&init).output().context("running file(1)")?;
+    let desc = String::from_utf8_lossy(&out.stdout);
+    assert!(desc.contains("statically linked") || desc.contains("static-pie linked"), "{}: {desc}", init.display());
+    let size = std::fs::metadata(&init)?.len();
+    assert!(size <= 1024 * 1024, "{} is {size} bytes, over 1 MiB", init.display());
+    Ok(())
+}
