@@ -4,6 +4,9 @@
 #   make test       unit tests, namespace tests (root) and VM tests (QEMU)
 #   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
 #   make kernel     fetch the Debian test kernel into target/test-kernel/
+#   make bench      both benchmarks below (Markdown to stdout and target/bench/)
+#   make bench-mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd and bsdtar
+#   make bench-handoff   rescue-init's kexec handoff vs busybox sh + kexec-tools
 #
 # KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
 # APPEND='...' adds kernel command line parameters to `make demo`.
@@ -13,12 +16,15 @@ MUSL    := x86_64-unknown-linux-musl
 KERNEL  ?=
 APPEND  ?=
 HELPER  := $(CARGO) run -q -p rescue-tests --bin rescue-test-helper --
+# BENCH_REPS=N (default 3) repetitions; BENCH_REAL_MB=N (default 200, 0 skips)
+# host libraries copied as the second mkimage tree.
+BENCH   := $(CARGO) run -q -p rescue-tests --bin rescue-bench --
 
 ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-vm kernel demo clean
+.PHONY: all init mkimage test test-unit test-ns test-vm kernel demo clean fuzz
 
 all: init mkimage
 
@@ -56,5 +62,27 @@ demo: all
 		-kernel "$$kernel" -initrd "$$image" \
 		-append "console=ttyS0 panic=-1 $(APPEND)"
 
+# Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
+.PHONY: bench bench-mkimage bench-handoff
+bench: bench-mkimage bench-handoff
+
+bench-mkimage: mkimage
+	$(BENCH) mkimage
+
+bench-handoff: all kernel
+	$(BENCH) handoff
+
 clean:
 	$(CARGO) clean
+
+# Fuzz every parser for FUZZ_SECONDS each (cargo-fuzz, libFuzzer). Needs
+# `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take
+# the sanitizer flags cargo-fuzz passes. Not part of `make test`.
+FUZZ_SECONDS  ?= 30
+FUZZ_TARGETS  := cmdline kv mountinfo handoff
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t && \
+		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+	done
