@@ -31,6 +31,10 @@ pub struct Config {
     pub consoles: Vec<String>,
     /// The handoff file read at reboot.
     pub handoff: String,
+    /// Modules to load before coldplug (`rescue.modules=a,b,c`).
+    pub modules: Vec<String>,
+    /// Bound on the whole coldplug.
+    pub coldplug_timeout: Duration,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub test_panic: bool,
 }
@@ -46,6 +50,8 @@ impl Default for Config {
             stop_timeout: Duration::from_secs(5),
             consoles: Vec::new(),
             handoff: crate::handoff::DEFAULT_PATH.into(),
+            modules: Vec::new(),
+            coldplug_timeout: crate::modules::COLDPLUG_DEADLINE,
             test_panic: false,
         }
     }
@@ -60,6 +66,8 @@ enum Key {
     ScriptTimeout,
     StopTimeout,
     Handoff,
+    Modules,
+    ColdplugTimeout,
     TestPanic,
 }
 
@@ -72,6 +80,8 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("SCRIPT_TIMEOUT", "rescue.script-timeout", Key::ScriptTimeout),
     ("STOP_TIMEOUT", "rescue.stop-timeout", Key::StopTimeout),
     ("HANDOFF", "rescue.handoff", Key::Handoff),
+    ("MODULES", "rescue.modules", Key::Modules),
+    ("COLDPLUG_TIMEOUT", "rescue.coldplug-timeout", Key::ColdplugTimeout),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -139,6 +149,8 @@ impl Config {
             Key::ScriptTimeout => self.script_timeout = parse_secs(nonempty(value)?)?,
             Key::StopTimeout => self.stop_timeout = parse_secs(nonempty(value)?)?,
             Key::Handoff => self.handoff = absolute(nonempty(value)?)?,
+            Key::Modules => self.modules = crate::modules::split_list(nonempty(value)?),
+            Key::ColdplugTimeout => self.coldplug_timeout = parse_secs(nonempty(value)?)?,
         }
         Ok(())
     }
@@ -213,7 +225,7 @@ mod tests {
     fn cmdline_options_and_consoles() {
         let mut c = Config::default();
         let p = c.apply_cmdline(
-            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 rescue.handoff=/tmp/h other=1"#,
+            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 rescue.handoff=/tmp/h rescue.modules=virtio_blk,ext4 other=1"#,
         );
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(c.consoles, ["tty1", "ttyS0"]);
@@ -223,6 +235,7 @@ mod tests {
         assert_eq!(c.after, After::Poweroff);
         assert_eq!(c.stop_timeout, Duration::from_millis(2500));
         assert_eq!(c.handoff, "/tmp/h");
+        assert_eq!(c.modules, ["virtio_blk", "ext4"]);
         let mut d = Config::default();
         assert!(!d.apply_cmdline("rescue.after=handoff rescue.handoff=relative").is_empty());
         assert_eq!((d.after, d.handoff.as_str()), (After::Handoff, crate::handoff::DEFAULT_PATH));

@@ -19,6 +19,7 @@ pub mod kexec;
 pub mod kexec_cli;
 pub mod kv;
 pub mod mount;
+pub mod modules;
 pub mod mountinfo;
 pub mod pid1;
 pub mod procs;

@@ -22,6 +22,12 @@ fn main() {
     }
     let name = args.first().map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned());
     let name = name.unwrap_or_default();
+    if name == "modprobe" {
+        std::process::exit(rescue_init::modules::modprobe_main(&args[1..]));
+    }
+    if args.get(1).map(String::as_str) == Some("modprobe") {
+        std::process::exit(rescue_init::modules::modprobe_main(&args[2..]));
+    }
     let (name, rest) = match applet::request_for(&name) {
         Some(_) => (name, &args[1..]),
         None if args.len() > 1 => (args[1].clone(), &args[2..]),
@@ -51,6 +57,7 @@ fn usage() -> String {
         "rescue-init {}: PID 1 for rescue initramfs images\n\n\
          usage: rescue-init reboot|poweroff|halt [-f] [-n]\n\
                 rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n\
+                rescue-init modprobe [-q] [-n] [-v] [-a] [--show-depends] NAME... (also /sbin/modprobe)\n\
                 rescue-init kexec -l KERNEL [--initrd=FILE] [--command-line=STR] | -e | -u | -f\n\
          (also installed as /sbin/reboot, /sbin/poweroff, /sbin/halt)\n\n\
          As PID 1 it reads rescue.* options from the kernel command line and\n\

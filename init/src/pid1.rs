@@ -51,6 +51,9 @@ pub fn run(args: &[String]) -> ! {
         }
     };
     let mut events = Events::new(signals);
+    if !container {
+        crate::modules::boot(&cfg.modules, cfg.coldplug_timeout);
+    }
     bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
     crate::info!("boot scripts done");
     let ttys = terminals(&cfg, container);

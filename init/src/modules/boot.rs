@@ -1,0 +1,125 @@
+//! Device bring-up at boot: the explicit module lists, then coldplug,
+//! then one readiness line. Runs inside PID 1, so it only logs: nothing
+//! here may end the boot, and it starts no threads.
+
+use super::backend::{Backend, KernelBackend};
+use super::coldplug::{self, Report};
+use super::config::{modules_load_list, Config};
+use super::index::Index;
+use super::loader::Loader;
+use super::{running_modules_dir, set_kernel_helper, HELPER_PATH};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Default for the coldplug deadline.
+pub const COLDPLUG_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct BootOptions {
+    /// Where `/etc/modprobe.d`, `/etc/modules-load.d` and `/lib/modules` are.
+    pub root: PathBuf,
+    /// The index dir; `None`: `ROOT/lib/modules/$(uname -r)`.
+    pub modules_dir: Option<PathBuf>,
+    pub sys_root: PathBuf,
+    /// The kernel command line (module options, `modprobe.blacklist=`).
+    pub cmdline: String,
+    /// Modules to load before coldplug (`rescue.modules=a,b,c`).
+    pub explicit: Vec<String>,
+    pub deadline: Duration,
+}
+
+/// What PID 1 calls after the early mounts: points the kernel at the
+/// modprobe applet, loads `explicit` (`rescue.modules`) and the
+/// modules-load.d lists, then coldplugs `/sys` for at most `deadline`.
+/// `None` when there is no module index (logged as a warning).
+pub fn boot(explicit: &[String], deadline: Duration) -> Option<Report> {
+    helper();
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+        crate::warn!("/proc/cmdline: {e}; no module options from the command line");
+        String::new()
+    });
+    let opts = BootOptions {
+        root: PathBuf::from("/"),
+        modules_dir: None,
+        sys_root: PathBuf::from("/sys"),
+        cmdline,
+        explicit: explicit.to_vec(),
+        deadline,
+    };
+    boot_with(&opts, KernelBackend::new())
+}
+
+/// Makes the kernel run our applet for its module requests.
+fn helper() {
+    if !Path::new(HELPER_PATH).exists() {
+        crate::warn!("{HELPER_PATH} is missing: modules the kernel asks for (crypto, file systems) cannot be loaded");
+        return;
+    }
+    if let Err(e) = set_kernel_helper(HELPER_PATH) {
+        crate::warn!("{e}");
+    }
+}
+
+/// [`boot`] with every path and the backend as parameters.
+pub fn boot_with<B: Backend>(opts: &BootOptions, backend: B) -> Option<Report> {
+    let start = Instant::now();
+    let dir = opts
+        .modules_dir
+        .clone()
+        .unwrap_or_else(|| running_modules_dir(&opts.root));
+    let index = match Index::load(&dir) {
+        Ok(i) => i,
+        Err(e) => {
+            crate::warn!("{e}; skipping module loading and coldplug");
+            return None;
+        }
+    };
+    for p in &index.problems {
+        crate::warn!("{p} (skipped)");
+    }
+    crate::debug!("module index {}: {} modules", dir.display(), index.len());
+    let config = Config::load(&opts.root, &opts.cmdline);
+    for p in &config.problems {
+        crate::warn!("{p}");
+    }
+    let mut loader = Loader::new(index, config, backend);
+    load_list(&mut loader, "rescue.modules", &opts.explicit);
+    let (listed, problems) = modules_load_list(&opts.root);
+    for p in &problems {
+        crate::warn!("{p} (skipped)");
+    }
+    load_list(&mut loader, "modules-load.d", &listed);
+    let mut report = coldplug::run(&mut loader, &opts.sys_root, opts.deadline);
+    for f in &report.failures {
+        crate::error!("coldplug: {f}");
+    }
+    log_warnings(&mut loader);
+    // The readiness line covers the whole bring-up, lists included.
+    report.loaded = loader.loaded().to_vec();
+    report.elapsed = start.elapsed();
+    if report.timed_out {
+        crate::warn!("{report} (deadline {} ms)", opts.deadline.as_millis());
+    } else {
+        crate::info!("{report}");
+    }
+    Some(report)
+}
+
+fn load_list<B: Backend>(loader: &mut Loader<B>, source: &str, names: &[String]) {
+    for name in names {
+        match loader.load(name) {
+            Ok(loaded) if loaded.is_empty() => {
+                crate::debug!("{source}: {name}: already loaded or built in")
+            }
+            Ok(loaded) => crate::info!("{source}: {name}: loaded {}", loaded.join(", ")),
+            Err(e) => crate::error!("{source}: {e}"),
+        }
+    }
+    log_warnings(loader);
+}
+
+fn log_warnings<B: Backend>(loader: &mut Loader<B>) {
+    for w in loader.take_warnings() {
+        crate::warn!("{w}");
+    }
+}
