@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use crate::compress::{self, Compression};
 use crate::cpio::{self, Header};
+use crate::decompress;
 use crate::output::{AtomicFile, OutputError};
 use crate::threaded::Threaded;
 use crate::tree::{show, Entry, Kind};
@@ -112,7 +113,7 @@ fn plan(entries: Vec<(Vec<u8>, Entry)>) -> Result<Vec<Planned>, ArchiveError> {
     let mut next: u32 = 1;
     let mut planned = Vec::with_capacity(entries.len());
     for (i, (name, entry)) in entries.into_iter().enumerate() {
-        check_size(&entry)?;
+        check_size(&name, &entry)?;
         let group = entry.link_id.and_then(|id| Some((id, *groups.get(&id)?)));
         let (ino, nlink, with_data) = match group {
             Some((id, (count, last))) if count > 1 => {
@@ -136,12 +137,20 @@ fn plan(entries: Vec<(Vec<u8>, Entry)>) -> Result<Vec<Planned>, ArchiveError> {
     Ok(planned)
 }
 
-fn check_size(entry: &Entry) -> Result<(), ArchiveError> {
+fn check_size(name: &[u8], entry: &Entry) -> Result<(), ArchiveError> {
     match &entry.kind {
-        Kind::File { src, size } if *size > u64::from(u32::MAX) => Err(ArchiveError::TooBig {
-            path: src.clone(),
-            size: *size,
-        }),
+        Kind::File { src, size } | Kind::Unpacked { src, size } if *size > u64::from(u32::MAX) => {
+            Err(ArchiveError::TooBig {
+                path: src.clone(),
+                size: *size,
+            })
+        }
+        Kind::Data { bytes } if bytes.len() as u64 > u64::from(u32::MAX) => {
+            Err(ArchiveError::TooBig {
+                path: PathBuf::from(show(name)),
+                size: bytes.len() as u64,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -150,7 +159,10 @@ fn header(p: &Planned, mtime: u32) -> Header {
     let e = &p.entry;
     let (filesize, rdev) = match &e.kind {
         // check_size guarantees the size fits.
-        Kind::File { size, .. } if p.with_data => (*size as u32, (0, 0)),
+        Kind::File { size, .. } | Kind::Unpacked { size, .. } if p.with_data => {
+            (*size as u32, (0, 0))
+        }
+        Kind::Data { bytes } => (bytes.len() as u32, (0, 0)),
         Kind::Symlink { target } => (target.len() as u32, (0, 0)),
         Kind::CharDev { major, minor } | Kind::BlockDev { major, minor } => (0, (*major, *minor)),
         _ => (0, (0, 0)),
@@ -170,10 +182,11 @@ fn header(p: &Planned, mtime: u32) -> Header {
     }
 }
 
-/// A source file reader that remembers whether reading failed, to tell
-/// read errors from write errors after a copy.
+/// A source file reader (decompressing, for [`Kind::Unpacked`]) that
+/// remembers whether reading failed, to tell read errors from write
+/// errors after a copy.
 struct Source {
-    file: File,
+    file: Box<dyn Read>,
     failed: bool,
 }
 
@@ -197,7 +210,9 @@ fn write_entry(
     let write_err = |e| ArchiveError::from(out.write_err(e));
     w.header(&header(p, mtime)).map_err(write_err)?;
     match &p.entry.kind {
-        Kind::File { src, size } if p.with_data => copy_file(w, src, *size, out),
+        Kind::File { src, size } if p.with_data => copy_file(w, src, *size, false, out),
+        Kind::Unpacked { src, size } if p.with_data => copy_file(w, src, *size, true, out),
+        Kind::Data { bytes } => w.bytes(bytes).map_err(write_err),
         Kind::Symlink { target } => w.bytes(target).map_err(write_err),
         _ => Ok(()),
     }
@@ -207,13 +222,18 @@ fn copy_file(
     w: &mut cpio::Writer<Sink>,
     src: &Path,
     size: u64,
+    unpack: bool,
     out: &AtomicFile,
 ) -> Result<(), ArchiveError> {
     let read_err = |cause| ArchiveError::Read {
         path: src.to_path_buf(),
         cause,
     };
-    let file = File::open(src).map_err(read_err)?;
+    let file: Box<dyn Read> = if unpack {
+        decompress::open_stream(src).map_err(read_err)?
+    } else {
+        Box::new(File::open(src).map_err(read_err)?)
+    };
     let mut source = Source {
         file,
         failed: false,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::compress::{Compression, Method};
 pub use crate::help::{BUILD_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
-use crate::image::{BuildSpec, Node};
+use crate::image::BuildSpec;
 use crate::kconfig::{Choice, KernelRef};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -25,7 +25,7 @@ pub struct Output {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Build {
-        spec: BuildSpec,
+        spec: Box<BuildSpec>,
         out: Output,
     },
     Pack {
@@ -63,7 +63,7 @@ struct Parser {
 }
 
 const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
-const LONG: [&str; 14] = [
+const LONG: [&str; 19] = [
     "output",
     "help",
     "version",
@@ -78,6 +78,11 @@ const LONG: [&str; 14] = [
     "mknod",
     "bin",
     "allow-missing",
+    "modules-dir",
+    "module",
+    "modules",
+    "firmware",
+    "firmware-dir",
 ];
 
 impl Parser {
@@ -149,6 +154,11 @@ impl Parser {
 struct OutputOpts {
     path: Option<PathBuf>,
     choice: Choice,
+    config: Option<PathBuf>,
+    kver: Option<String>,
+    /// Whether `--kver` may come with `--kernel-config` (build: the
+    /// version then names the modules only).
+    both: bool,
 }
 
 impl OutputOpts {
@@ -169,30 +179,30 @@ impl OutputOpts {
             }
             "kernel-config" => {
                 let path = p.value(shown)?.into();
-                self.kernel(p, KernelRef::Config(path))?;
+                once(p, shown, &mut self.config, path)?;
             }
             "kver" => {
                 let v = p.text(shown)?;
-                if v.is_empty() || v.contains('/') {
+                if v.is_empty() || v.contains('/') || v == "." || v == ".." {
                     return Err(p.err(format!("{shown}: not a kernel version: {v:?}")));
                 }
-                self.kernel(p, KernelRef::Version(v))?;
+                once(p, shown, &mut self.kver, v)?;
             }
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn kernel(&mut self, p: &Parser, r: KernelRef) -> Result<(), UsageError> {
-        if self.choice.kernel.is_some() {
-            return Err(p.err("give only one of --kernel-config and --kver".into()));
-        }
-        self.choice.kernel = Some(r);
-        Ok(())
-    }
-
-    fn finish(self, p: &Parser) -> Result<Output, UsageError> {
+    fn finish(mut self, p: &Parser) -> Result<Output, UsageError> {
         let path = self.path.ok_or_else(|| p.err("missing -o FILE".into()))?;
+        self.choice.kernel = match (self.config, self.kver) {
+            (Some(_), Some(_)) if !self.both => {
+                return Err(p.err("give only one of --kernel-config and --kver".into()))
+            }
+            (Some(c), _) => Some(KernelRef::Config(c)),
+            (None, Some(v)) => Some(KernelRef::Version(v)),
+            (None, None) => None,
+        };
         // Without a method or a kernel config, gzip is the default: the
         // level can be checked now. Otherwise it is checked once the
         // method is known.
@@ -209,6 +219,15 @@ impl OutputOpts {
             choice: self.choice,
         })
     }
+}
+
+/// Sets an option that may be given only once.
+fn once<T>(p: &Parser, shown: &str, slot: &mut Option<T>, value: T) -> Result<(), UsageError> {
+    if slot.is_some() {
+        return Err(p.err(format!("{shown} given twice")));
+    }
+    *slot = Some(value);
+    Ok(())
 }
 
 fn unexpected(p: &Parser, arg: Arg) -> UsageError {
@@ -231,7 +250,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
         Some(Arg::Opt("help", _)) => Ok(Command::Help(MAIN_HELP)),
         Some(Arg::Opt("version", _)) => Ok(Command::Version),
         Some(Arg::Pos(cmd)) => match cmd.as_bytes() {
-            b"build" => parse_build(p),
+            b"build" => build::parse_build(p),
             b"pack" => parse_pack(p),
             b"list" => parse_list(p),
             b"help" => parse_help(p),
@@ -253,41 +272,6 @@ fn parse_help(mut p: Parser) -> Result<Command, UsageError> {
         Some(other) => return Err(unexpected(&p, other)),
     };
     Ok(Command::Help(text))
-}
-
-fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
-    p.command = "build";
-    let mut out = OutputOpts::default();
-    let mut spec = BuildSpec::default();
-    let mut init = None;
-    while let Some(arg) = p.next()? {
-        match arg {
-            Arg::Opt("help", _) => return Ok(Command::Help(BUILD_HELP)),
-            Arg::Opt(name, shown) if out.take(&mut p, name, &shown)? => {}
-            Arg::Opt("init", shown) => init = Some(p.value(&shown)?.into()),
-            Arg::Opt("rootfs", shown) => spec.rootfs.push(p.value(&shown)?.into()),
-            Arg::Opt("file", shown) => {
-                let v = p.value(&shown)?;
-                spec.files.push(parse_file(&p, &v)?);
-            }
-            Arg::Opt("mknod", shown) => {
-                let v = p.value(&shown)?;
-                spec.nodes.push(parse_node(&p, &v)?);
-            }
-            Arg::Opt("bin", shown) => {
-                let v = p.value(&shown)?;
-                if v.is_empty() {
-                    return Err(p.err(format!("{shown}: empty name")));
-                }
-                spec.bins.push(v);
-            }
-            Arg::Opt("allow-missing", _) => spec.allow_missing = true,
-            other => return Err(unexpected(&p, other)),
-        }
-    }
-    spec.init = init.ok_or_else(|| p.err("missing --init FILE".into()))?;
-    let out = out.finish(&p)?;
-    Ok(Command::Build { spec, out })
 }
 
 fn parse_pack(mut p: Parser) -> Result<Command, UsageError> {
@@ -327,54 +311,8 @@ fn parse_list(mut p: Parser) -> Result<Command, UsageError> {
     Ok(Command::List { file })
 }
 
-/// `SRC:DST`, split at the last colon.
-fn parse_file(p: &Parser, v: &OsStr) -> Result<(PathBuf, OsString), UsageError> {
-    let bytes = v.as_bytes();
-    match bytes.iter().rposition(|&b| b == b':') {
-        Some(i) if i > 0 && i + 1 < bytes.len() => Ok((
-            PathBuf::from(OsStr::from_bytes(&bytes[..i])),
-            OsStr::from_bytes(&bytes[i + 1..]).to_os_string(),
-        )),
-        _ => Err(p.err(format!(
-            "--file {:?}: expected SRC:DST",
-            v.to_string_lossy()
-        ))),
-    }
-}
-
-/// `PATH:c|b:MAJOR:MINOR:MODE`, split from the right.
-fn parse_node(p: &Parser, v: &OsStr) -> Result<Node, UsageError> {
-    let bad = |why: &str| p.err(format!("--mknod {:?}: {why}", v.to_string_lossy()));
-    let parts: Vec<&[u8]> = v.as_bytes().rsplitn(5, |&b| b == b':').collect();
-    let [mode, minor, major, kind, path] = parts[..] else {
-        return Err(bad("expected PATH:c|b:MAJOR:MINOR:MODE"));
-    };
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let block = match kind {
-        b"c" => false,
-        b"b" => true,
-        _ => return Err(bad("type must be c or b")),
-    };
-    let number = |b: &[u8]| {
-        text(b)
-            .parse::<u32>()
-            .map_err(|_| bad("bad major or minor number"))
-    };
-    let perm = u32::from_str_radix(&text(mode), 8)
-        .ok()
-        .filter(|m| *m <= 0o7777)
-        .ok_or_else(|| bad("MODE must be octal, at most 7777"))?;
-    if path.is_empty() {
-        return Err(bad("empty PATH"));
-    }
-    Ok(Node {
-        path: OsStr::from_bytes(path).to_os_string(),
-        block,
-        major: number(major)?,
-        minor: number(minor)?,
-        perm,
-    })
-}
+#[path = "cli_build.rs"]
+mod build;
 
 #[cfg(test)]
 #[path = "cli_tests.rs"]

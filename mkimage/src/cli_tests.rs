@@ -121,6 +121,15 @@ fn usage_errors_say_what_is_wrong() {
         ("build --init i -o x --bin", "--bin needs a value"),
         ("pack d -o x --allow-missing", "not an option"),
         ("pack d -o x --kver 1 --kernel-config c", "only one of"),
+        ("pack d -o x --kver 1 --kver 2", "--kver given twice"),
+        ("build --init i -o x --modules some", "loaded, all or none"),
+        ("build --init i -o x --firmware most", "needed, all or none"),
+        ("build --init i -o x --module=", "empty name"),
+        (
+            "build --init i -o x --modules-dir a --modules-dir b",
+            "given twice",
+        ),
+        ("pack d -o x --module ext4", "not an option"),
         (
             "pack d -o x --kver ../../etc/passwd",
             "not a kernel version",
@@ -132,6 +141,36 @@ fn usage_errors_say_what_is_wrong() {
         let err = parse_line(line).expect_err(line);
         assert!(err.message.contains(expected), "{line}: {}", err.message);
     }
+}
+
+#[test]
+fn build_takes_module_options() {
+    let cmd = parse_line(
+        "build --init i -o x --kver 6.1.0-13-amd64 --kernel-config /k/config \
+         --module ext4 --module ./my.ko --modules loaded --modules-dir /m \
+         --firmware all --firmware-dir /fw",
+    )
+    .unwrap();
+    let Command::Build { spec, out } = cmd else {
+        panic!("not build")
+    };
+    let m = &spec.modules;
+    assert_eq!(m.kver.as_deref(), Some("6.1.0-13-amd64"));
+    assert_eq!(m.names, [OsString::from("ext4"), OsString::from("./my.ko")]);
+    assert_eq!(m.set, crate::modules::ModuleSet::Loaded);
+    assert_eq!(m.dir, Some(PathBuf::from("/m")));
+    assert_eq!(m.firmware, crate::firmware::FirmwareSet::All);
+    assert_eq!(m.firmware_dir, Some(PathBuf::from("/fw")));
+    // The config file wins for the compression; the version names modules.
+    assert_eq!(
+        out.choice.kernel,
+        Some(KernelRef::Config(PathBuf::from("/k/config")))
+    );
+    let Command::Build { spec, .. } = parse_line("build --init i -o x").unwrap() else {
+        panic!("not build")
+    };
+    assert_eq!(spec.modules, crate::modules::ModuleSpec::default());
+    assert_eq!(spec.modules.firmware, crate::firmware::FirmwareSet::Needed);
 }
 
 #[test]

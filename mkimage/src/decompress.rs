@@ -1,6 +1,8 @@
 //! Recognition and decompression of image segments.
 
-use std::io::{self, BufRead, Read};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 
 use crate::lz4legacy::Lz4Reader;
 
@@ -64,6 +66,31 @@ pub fn decoder<'a, R: BufRead + 'a>(f: Format, input: R) -> io::Result<Option<Bo
         Format::Lz4 => Box::new(Lz4Reader::new(input)),
         Format::Cpio | Format::Bzip2 | Format::Lzma | Format::Lzo => return Ok(None),
     }))
+}
+
+/// The decompressed contents of the gzip, xz or zstd file at `path`
+/// (every member, stream or frame of it), recognized by its magic.
+pub fn open_stream(path: &Path) -> io::Result<Box<dyn Read>> {
+    let mut input = BufReader::new(File::open(path)?);
+    let head = input.fill_buf()?;
+    Ok(match Format::sniff(head) {
+        Some(Format::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        Some(Format::Zstd) => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
+        Some(Format::Xz) => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(input)),
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not gzip, xz or zstd data",
+            ))
+        }
+    })
+}
+
+/// All of the decompressed contents of the file at `path`.
+pub fn read_all(path: &Path) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    open_stream(path)?.read_to_end(&mut data)?;
+    Ok(data)
 }
 
 #[cfg(test)]

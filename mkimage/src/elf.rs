@@ -82,6 +82,14 @@ impl Source for [u8] {
 /// A file with its size taken once.
 pub struct FileSource(File, u64);
 
+impl FileSource {
+    pub fn open(path: &Path) -> io::Result<FileSource> {
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok(FileSource(file, size))
+    }
+}
+
 impl Source for FileSource {
     fn size(&self) -> u64 {
         self.1
@@ -92,7 +100,7 @@ impl Source for FileSource {
 }
 
 /// `len` bytes at `offset`, or an error naming `what` does not fit.
-fn read<S: Source + ?Sized>(
+pub(crate) fn read<S: Source + ?Sized>(
     src: &S,
     offset: u64,
     len: u64,
@@ -116,10 +124,10 @@ fn read<S: Source + ?Sized>(
 
 /// Reads numbers in the file's class and byte order.
 #[derive(Clone, Copy)]
-struct Fields(Kind);
+pub(crate) struct Fields(pub(crate) Kind);
 
 impl Fields {
-    fn u16(self, b: &[u8], at: usize) -> u16 {
+    pub(crate) fn u16(self, b: &[u8], at: usize) -> u16 {
         let raw = [b[at], b[at + 1]];
         if self.0.little {
             u16::from_le_bytes(raw)
@@ -127,7 +135,7 @@ impl Fields {
             u16::from_be_bytes(raw)
         }
     }
-    fn u32(self, b: &[u8], at: usize) -> u32 {
+    pub(crate) fn u32(self, b: &[u8], at: usize) -> u32 {
         let raw = b[at..at + 4].try_into().expect("4 bytes");
         if self.0.little {
             u32::from_le_bytes(raw)
@@ -135,7 +143,7 @@ impl Fields {
             u32::from_be_bytes(raw)
         }
     }
-    fn u64(self, b: &[u8], at: usize) -> u64 {
+    pub(crate) fn u64(self, b: &[u8], at: usize) -> u64 {
         let raw = b[at..at + 8].try_into().expect("8 bytes");
         if self.0.little {
             u64::from_le_bytes(raw)
@@ -144,7 +152,7 @@ impl Fields {
         }
     }
     /// An address or offset: 4 or 8 bytes by class.
-    fn word(self, b: &[u8], at: usize) -> u64 {
+    pub(crate) fn word(self, b: &[u8], at: usize) -> u64 {
         if self.0.class64 {
             self.u64(b, at)
         } else {
@@ -168,13 +176,13 @@ pub fn read_file(path: &Path) -> Result<Elf, ElfError> {
         path: path.to_path_buf(),
         kind,
     };
-    let file = File::open(path).map_err(|e| err(ElfErrorKind::Io(e)))?;
-    let size = file.metadata().map_err(|e| err(ElfErrorKind::Io(e)))?.len();
-    parse(&FileSource(file, size)).map_err(err)
+    let file = FileSource::open(path).map_err(|e| err(ElfErrorKind::Io(e)))?;
+    parse(&file).map_err(err)
 }
 
-/// Parses an ELF executable or shared library.
-pub fn parse<S: Source + ?Sized>(src: &S) -> Result<Elf, ElfErrorKind> {
+/// Reads the ELF header: the file's kind, and the header's bytes (52 or
+/// 64 by class) for [`Fields`] to read more from.
+pub(crate) fn header<S: Source + ?Sized>(src: &S) -> Result<(Fields, Vec<u8>), ElfErrorKind> {
     if src.size() < 4 || read(src, 0, 4, "magic")? != b"\x7fELF" {
         return Err(ElfErrorKind::NotElf);
     }
@@ -200,6 +208,13 @@ pub fn parse<S: Source + ?Sized>(src: &S) -> Result<Elf, ElfErrorKind> {
         machine: f.u16(&header, 18),
         ..f.0
     };
+    Ok((Fields(kind), header))
+}
+
+/// Parses an ELF executable or shared library.
+pub fn parse<S: Source + ?Sized>(src: &S) -> Result<Elf, ElfErrorKind> {
+    let (f, header) = header(src)?;
+    let kind = f.0;
     match f.u16(&header, 16) {
         2 | 3 => {}
         t => {

@@ -29,7 +29,8 @@ macro_rules! output_options {
                                      xz 0-9 (6); lz4 and none have no levels
       --kernel-config FILE           the target kernel's .config
       --kver VERSION                 the target kernel's version: reads
-                                     /boot/config-VERSION
+                                     /boot/config-VERSION (build: unless
+                                     --kernel-config; it also names the modules)
 "
     };
 }
@@ -54,11 +55,13 @@ mkimage build - make an image around a rescue-init binary
 Usage: mkimage build --init FILE -o FILE [OPTIONS]
 
 The init binary becomes /init (mode 0755), with /sbin/reboot,
-/sbin/poweroff and /sbin/halt as symlinks to /init. Sources are applied
-in this order, a later one replacing an earlier one at the same path:
---rootfs trees (in order), /init and its links, --file, --mknod, --bin.
-Then /dev, /proc, /sys, /run, /root (0700), /tmp (1777) and /dev/console
-(char 5:1, 0600) are added unless already there.
+/sbin/poweroff and /sbin/halt as symlinks to /init, and /sbin/modprobe
+too unless a --rootfs tree has one (the kernel runs it to load modules).
+Sources are applied in this order, a later one replacing an earlier one
+at the same path: --rootfs trees (in order), /init and its links, kernel
+modules and firmware, --file, --mknod, --bin. Then /dev, /proc, /sys,
+/run, /root (0700), /tmp (1777) and /dev/console (char 5:1, 0600) are
+added unless already there.
 
 Options:
       --init FILE                    the rescue-init binary (required)
@@ -70,6 +73,16 @@ Options:
                                      a NAME without / is looked up in $PATH)
       --allow-missing                only warn about a library or interpreter
                                      that is not found
+      --module NAME|ALIAS|PATH       add a kernel module with all it needs
+                                     (repeatable)
+      --modules loaded|all|none      also add the modules the running kernel
+                                     has loaded, or all of them (default none)
+      --modules-dir DIR              where the modules are (default
+                                     /lib/modules/VERSION)
+      --firmware needed|all|none     add the firmware the modules name, the
+                                     whole firmware directory, or none
+                                     (default needed)
+      --firmware-dir DIR             where firmware is (default /lib/firmware)
 ",
     output_options!(),
     "  -h, --help                         show this help
@@ -83,6 +96,29 @@ class or machine. The ELF files are read, never run. Symlinks on the way
 are kept (libfoo.so.1 -> libfoo.so.1.2.3 gives both; on a merged-/usr
 host, /lib -> usr/lib too), except where the image already has a
 directory.
+
+Kernel modules go to /lib/modules/VERSION at their paths, .ko.xz, .ko.zst
+and .ko.gz decompressed to .ko. VERSION is --kver, else the name of
+--modules-dir, else the running kernel's. Each comes with its dependencies
+and soft dependencies (pre: and post:), and theirs. A NAME is looked up
+as modprobe does: a module name (- and _ alike), else every module with a
+matching alias (a glob, as pci:v00008086d*), else a built-in module (only
+a note). A PATH outside the modules directory goes to extra/. What a
+module needs comes from modules.dep, modules.softdep and modules.alias
+when the directory has them, else from each module's .modinfo (Debian's
+kernel packages ship no modules.dep). A missing dependency is an error, a
+missing soft dependency a warning. The image gets modules.dep,
+modules.alias, modules.softdep and modules.order for exactly its modules,
+with the modules.dep.bin and modules.alias.bin that kmod's modprobe
+reads, and modules.builtin and modules.builtin.modinfo whole (with
+their .bin indexes). --modules loaded reads /proc/modules.
+
+Firmware: the files the added modules name (firmware=), looked for where
+the kernel looks: updates/VERSION/, updates/, VERSION/, then the firmware
+directory itself; as named, then .zst, then .xz. Each is stored as found,
+below /lib/firmware (compressed ones too: the kernel decompresses them if
+built with CONFIG_FW_LOADER_COMPRESS_ZSTD or _XZ). A missing file is a
+warning: drivers name firmware for all the hardware they handle.
 ",
     compression_note!()
 );

@@ -2,9 +2,10 @@
 //!
 //! `build` applies its sources in this order, later ones replacing
 //! earlier ones at the same path: `--rootfs` trees (in order), `/init`
-//! with its applet links, `--file` copies, `--mknod` nodes, `--bin`
-//! programs with their libraries; then the default directories and
-//! `/dev/console` are added where missing.
+//! with its applet links (`/sbin/modprobe` only where the trees have
+//! none), kernel modules and firmware, `--file` copies, `--mknod` nodes,
+//! `--bin` programs with their libraries; then the default directories
+//! and `/dev/console` are added where missing.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -12,10 +13,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::bins::{self, BinError, Host};
+use crate::moddb::ModError;
+use crate::modules::{self, ModuleSpec, System};
 use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Names under which `/init` also acts as a command.
 pub const APPLETS: [&str; 3] = ["sbin/reboot", "sbin/poweroff", "sbin/halt"];
+/// An applet link added only if the trees do not have the path: the
+/// kernel runs it to load modules it needs (`CONFIG_MODPROBE_PATH`).
+pub const MODPROBE: &str = "sbin/modprobe";
 
 /// Directories every image has, with their modes.
 pub const DEFAULT_DIRS: [(&str, u32); 6] = [
@@ -48,6 +54,8 @@ pub struct BuildSpec {
     pub bins: Vec<OsString>,
     /// `--allow-missing`: a library not found is a warning.
     pub allow_missing: bool,
+    /// Kernel modules and firmware.
+    pub modules: ModuleSpec,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,18 +64,31 @@ pub enum BuildError {
     Tree(#[from] TreeError),
     #[error(transparent)]
     Bin(#[from] BinError),
+    #[error(transparent)]
+    Modules(#[from] ModError),
 }
 
 /// The entries of a `build` image, with warnings to show.
-pub fn build_tree(spec: &BuildSpec, host: &Host) -> Result<(Tree, Vec<String>), BuildError> {
-    let mut tree = base_tree(spec)?;
-    let warnings = bins::add_bins(&mut tree, &spec.bins, spec.allow_missing, host)?;
+pub fn build_tree(
+    spec: &BuildSpec,
+    host: &Host,
+    sys: &System,
+) -> Result<(Tree, Vec<String>), BuildError> {
+    let mut tree = init_tree(spec)?;
+    let mut warnings = modules::add_modules(&mut tree, &spec.modules, sys)?;
+    add_given(&mut tree, spec)?;
+    warnings.extend(bins::add_bins(
+        &mut tree,
+        &spec.bins,
+        spec.allow_missing,
+        host,
+    )?);
     add_defaults(&mut tree)?;
     Ok((tree, warnings))
 }
 
-/// `--rootfs`, `/init`, `--file` and `--mknod`.
-fn base_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
+/// `--rootfs` and `/init` with its applet links.
+fn init_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
     let mut tree = Tree::default();
     for dir in &spec.rootfs {
         tree.add_dir(dir, false)?;
@@ -76,6 +97,12 @@ fn base_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
     for applet in APPLETS {
         tree.insert(applet.as_bytes().to_vec(), Entry::symlink(b"/init"))?;
     }
+    tree.insert_default(MODPROBE.as_bytes(), Entry::symlink(b"/init"))?;
+    Ok(tree)
+}
+
+/// `--file` and `--mknod`.
+fn add_given(tree: &mut Tree, spec: &BuildSpec) -> Result<(), TreeError> {
     for (src, dst) in &spec.files {
         tree.insert(file_dst(src, dst)?, tree::file_entry(src, None)?)?;
     }
@@ -87,7 +114,7 @@ fn base_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
         };
         tree.insert(tree::normalize(&node.path)?, entry)?;
     }
-    Ok(tree)
+    Ok(())
 }
 
 /// The image path for `--file SRC:DST`; a DST ending in `/` is a

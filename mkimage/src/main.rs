@@ -7,16 +7,25 @@ mod compress;
 mod cpio;
 mod decompress;
 mod elf;
+mod firmware;
 mod help;
 mod image;
 mod kconfig;
+mod kmod_bin;
+mod kmod_index;
 mod ldconf;
 mod ldso;
 mod list;
 mod lz4legacy;
+mod moddb;
+mod modinfo;
+mod modout;
+mod modules;
 mod output;
 #[cfg(test)]
 mod testelf;
+#[cfg(test)]
+mod testmods;
 mod threaded;
 mod tree;
 
@@ -70,7 +79,8 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             let start = Instant::now();
             let mtime = epoch()?;
             let compression = compression(&out)?;
-            let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env())
+            let sys = modules::System::from_host();
+            let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env(), &sys)
                 .with_context(|| format!("building {}", out.path.display()))?;
             for w in warnings {
                 eprintln!("mkimage: {w}");

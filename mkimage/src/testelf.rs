@@ -139,3 +139,63 @@ fn phdr(o: &mut Out, kind: u32, off: u64, size: u64) {
     }
     o.word(8);
 }
+
+/// A kernel module (ET_REL) with a `.modinfo` section holding `modinfo`
+/// (`key=value` strings) and a section name table; no code.
+pub fn module(class64: bool, little: bool, modinfo: &[&str]) -> Vec<u8> {
+    let (ehsize, shsize) = if class64 { (64u64, 64u64) } else { (52, 40) };
+    let mut info = Vec::new();
+    for s in modinfo {
+        info.extend_from_slice(s.as_bytes());
+        info.push(0);
+    }
+    let names = b"\0.modinfo\0.shstrtab\0";
+    let info_off = ehsize;
+    let names_off = info_off + info.len() as u64;
+    let shoff = (names_off + names.len() as u64).next_multiple_of(8);
+    let mut o = Out {
+        class64,
+        little,
+        bytes: b"\x7fELF".to_vec(),
+    };
+    o.bytes
+        .extend_from_slice(&[1 + u8::from(class64), 2 - u8::from(little), 1]);
+    o.bytes.resize(16, 0);
+    for (v, size) in [(1, 2), (62, 2), (1, 4)] {
+        o.n(v, size);
+    }
+    o.word(0); // entry
+    o.word(0); // phoff
+    o.word(shoff);
+    for (v, size) in [
+        (0, 4),
+        (ehsize, 2),
+        (0, 2),
+        (0, 2),
+        (shsize, 2),
+        (3, 2),
+        (2, 2),
+    ] {
+        o.n(v, size);
+    }
+    o.bytes.extend_from_slice(&info);
+    o.bytes.extend_from_slice(names);
+    o.bytes.resize(shoff as usize, 0);
+    shdr(&mut o, 0, 0, 0, 0);
+    shdr(&mut o, 1, 1, info_off, info.len() as u64);
+    shdr(&mut o, 10, 3, names_off, names.len() as u64);
+    o.bytes
+}
+
+fn shdr(o: &mut Out, name: u64, kind: u64, off: u64, size: u64) {
+    o.n(name, 4);
+    o.n(kind, 4);
+    o.word(0); // flags
+    o.word(0); // addr
+    o.word(off);
+    o.word(size);
+    o.n(0, 4); // link
+    o.n(0, 4); // info
+    o.word(1); // addralign
+    o.word(0); // entsize
+}

@@ -21,10 +21,31 @@ pub const MAX_TARGET: usize = 4095;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Dir,
-    File { src: PathBuf, size: u64 },
-    Symlink { target: Vec<u8> },
-    CharDev { major: u32, minor: u32 },
-    BlockDev { major: u32, minor: u32 },
+    File {
+        src: PathBuf,
+        size: u64,
+    },
+    /// A compressed host file (gzip, xz, zstd) stored decompressed:
+    /// `size` is the decompressed size.
+    Unpacked {
+        src: PathBuf,
+        size: u64,
+    },
+    /// A file made in memory.
+    Data {
+        bytes: Vec<u8>,
+    },
+    Symlink {
+        target: Vec<u8>,
+    },
+    CharDev {
+        major: u32,
+        minor: u32,
+    },
+    BlockDev {
+        major: u32,
+        minor: u32,
+    },
     Fifo,
     Socket,
 }
@@ -73,6 +94,16 @@ impl Entry {
         Entry::new(Kind::BlockDev { major, minor }, perm)
     }
 
+    /// A regular file with in-memory contents.
+    pub fn data(bytes: Vec<u8>, perm: u32) -> Entry {
+        Entry::new(Kind::Data { bytes }, perm)
+    }
+
+    /// A compressed host file, stored decompressed (`size` bytes).
+    pub fn unpacked(src: PathBuf, size: u64, perm: u32) -> Entry {
+        Entry::new(Kind::Unpacked { src, size }, perm)
+    }
+
     pub fn is_dir(&self) -> bool {
         self.kind == Kind::Dir
     }
@@ -82,7 +113,7 @@ impl Entry {
         use crate::cpio::*;
         let file_type = match self.kind {
             Kind::Dir => S_IFDIR,
-            Kind::File { .. } => S_IFREG,
+            Kind::File { .. } | Kind::Unpacked { .. } | Kind::Data { .. } => S_IFREG,
             Kind::Symlink { .. } => S_IFLNK,
             Kind::CharDev { .. } => S_IFCHR,
             Kind::BlockDev { .. } => S_IFBLK,
@@ -292,13 +323,24 @@ impl Tree {
     /// Adds the contents of directory `root` (not `root` itself); later
     /// calls overlay earlier ones.
     pub fn add_dir(&mut self, root: &Path, keep_owners: bool) -> Result<(), TreeError> {
+        self.add_dir_at(root, Vec::new(), keep_owners)
+    }
+
+    /// Adds the contents of directory `root` below image path `prefix`
+    /// (the root of the image if empty).
+    pub fn add_dir_at(
+        &mut self,
+        root: &Path,
+        prefix: Vec<u8>,
+        keep_owners: bool,
+    ) -> Result<(), TreeError> {
         let meta = fs::metadata(root).map_err(read_err(root))?;
         if !meta.is_dir() {
             return Err(TreeError::NotADir {
                 path: root.to_path_buf(),
             });
         }
-        let mut stack = vec![(root.to_path_buf(), Vec::new())];
+        let mut stack = vec![(root.to_path_buf(), prefix)];
         while let Some((dir, prefix)) = stack.pop() {
             for item in fs::read_dir(&dir).map_err(read_err(&dir))? {
                 let item = item.map_err(read_err(&dir))?;

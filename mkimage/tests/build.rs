@@ -61,6 +61,7 @@ d 0700 0:0          0 root
 d 0755 0:0          0 run
 d 0755 0:0          0 sbin
 l 0777 0:0          5 sbin/halt -> /init
+l 0777 0:0          5 sbin/modprobe -> /init
 l 0777 0:0          5 sbin/poweroff -> /init
 l 0777 0:0          5 sbin/reboot -> /init
 d 0755 0:0          0 sys
