@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const USAGE: &str = "usage: rescue-init kexec -l KERNEL [--initrd=FILE] [--append=STR | --command-line=STR | --reuse-cmdline] [-s]\n\
+       rescue-init kexec --iso PATH [--entry LABEL] [--append-extra STR] [--list] [-e | --load-only]\n\
        rescue-init kexec -e | -u | -f\n\
   -l KERNEL           load KERNEL (kexec_file_load; -s is accepted and implied)\n\
   --initrd=FILE       the initrd to pass\n\
@@ -71,6 +72,9 @@ fn parse(args: &[String]) -> Result<Opts, String> {
 
 /// Runs the subcommand (the words after `kexec`); returns the exit status.
 pub fn main(args: &[String]) -> i32 {
+    if crate::iso::wants(args) {
+        return crate::iso::main_with(args, &exec_cleanly);
+    }
     match parse(args).and_then(|o| run(&o)) {
         Ok(()) => 0,
         Err(msg) => {
@@ -122,7 +126,9 @@ fn exec_cleanly() -> Result<(), String> {
     }
     eprintln!("rescue-init kexec: PID 1 is neither rescue-init nor systemd: syncing and remounting read-only myself");
     rustix::fs::sync();
-    for left in crate::unmount::release_all(true) {
+    let signals = crate::signals::Signals::take_over().map_err(|e| format!("signals: {e}"))?;
+    let mut events = crate::events::Events::new(signals);
+    for left in crate::teardown::release_all(true, &mut events) {
         eprintln!("rescue-init kexec: {left}");
     }
     rustix::fs::sync();

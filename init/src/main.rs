@@ -59,6 +59,7 @@ fn usage() -> String {
                 rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n\
                 rescue-init modprobe [-q] [-n] [-v] [-a] [--show-depends] NAME... (also /sbin/modprobe)\n\
                 rescue-init kexec -l KERNEL [--initrd=FILE] [--command-line=STR] | -e | -u | -f\n\
+                rescue-init kexec --iso PATH [--entry LABEL] [--list] [-e | --load-only]\n\
          (also installed as /sbin/reboot, /sbin/poweroff, /sbin/halt)\n\n\
          As PID 1 it reads rescue.* options from the kernel command line and\n\
          /etc/rescue-init/config; see README.md.",

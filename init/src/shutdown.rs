@@ -8,7 +8,6 @@ use crate::handoff::Fallback;
 use crate::handover::{self, Decision};
 use crate::signals::Request;
 use crate::sys;
-use crate::unmount;
 use rustix::system::RebootCommand;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -55,7 +54,7 @@ fn teardown(req: Request, ctx: &Shutdown, events: &mut Events) {
     stop_processes(&ctx.shells, ctx.stop_timeout, events);
     crate::sync::sync_bounded(events, SYNC_STALL);
     crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
-    let left = unmount::release_all(!ctx.container);
+    let left = crate::teardown::release_all(!ctx.container, events);
     for m in &left {
         crate::warn!("shutdown: {m}");
     }

@@ -4,6 +4,8 @@
 #![allow(unsafe_code)]
 
 use std::io;
+use rustix::io::Errno;
+use rustix::ioctl::{ioctl, opcode, NoArg, Opcode, Updater};
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -159,7 +161,8 @@ pub fn fork_call(f: impl FnOnce() -> i32) -> io::Result<i32> {
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
-        let code = f();
+        // A panic must not unwind into the child's copy of PID 1's loop.
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
         // SAFETY: terminate the child without running parent destructors.
         unsafe { libc::_exit(code) };
     }
@@ -196,4 +199,85 @@ pub fn finit_module(module: BorrowedFd<'_>, params: &CStr, flags: i32) -> io::Re
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// `swapoff(path)`.
+pub fn swapoff(path: &CStr) -> Result<(), Errno> {
+    // SAFETY: `path` is a live NUL-terminated string the kernel only reads.
+    if unsafe { libc::swapoff(path.as_ptr()) } != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(Errno::from_raw_os_error(err.raw_os_error().unwrap_or(libc::EIO)));
+    }
+    Ok(())
+}
+
+/// `LOOP_CLR_FD` from <linux/loop.h>: `_IO(0x4C, 0x01)`.
+const LOOP_CLR_FD: Opcode = opcode::none(0x4C, 0x01);
+
+/// Detaches the loop device open as `fd` from its backing file. While
+/// someone else has the device open the kernel (since 5.x) sets
+/// LO_FLAGS_AUTOCLEAR instead and returns success: the device detaches
+/// itself on its last close.
+pub fn loop_clr_fd(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: LOOP_CLR_FD takes no argument and touches no user memory;
+    // the fd is borrowed, so open for the call.
+    unsafe { ioctl(fd, NoArg::<LOOP_CLR_FD>::new()) }
+}
+
+/// `struct dm_ioctl` from <linux/dm-ioctl.h> (312 bytes on every arch).
+#[repr(C)]
+pub struct DmIoctl {
+    version: [u32; 3],
+    data_size: u32,
+    data_start: u32,
+    target_count: u32,
+    open_count: i32,
+    flags: u32,
+    event_nr: u32,
+    padding: u32,
+    dev: u64,
+    name: [u8; 128],
+    uuid: [u8; 129],
+    data: [u8; 7],
+}
+
+const DM_IOCTL_SIZE: usize = std::mem::size_of::<DmIoctl>();
+const _: () = assert!(DM_IOCTL_SIZE == 312);
+const _: () = assert!(std::mem::offset_of!(DmIoctl, dev) == 40);
+const _: () = assert!(std::mem::offset_of!(DmIoctl, name) == 48);
+const _: () = assert!(std::mem::offset_of!(DmIoctl, uuid) == 176);
+
+/// `DM_DEV_REMOVE`: `_IOWR(0xfd, DM_DEV_REMOVE_CMD = 4, struct dm_ioctl)`.
+const DM_DEV_REMOVE: Opcode = opcode::read_write::<DmIoctl>(0xfd, 4);
+const _: () = assert!(DM_DEV_REMOVE as u64 == 0xc138_fd04);
+
+/// Removes the device-mapper device called `name` (what `dmsetup remove`
+/// does) through `control`, an open /dev/mapper/control. EBUSY while the
+/// device is open; ENXIO when there is no such device.
+pub fn dm_dev_remove(control: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+    if name.is_empty() || name.len() >= 128 || name.contains('\0') {
+        return Err(Errno::INVAL);
+    }
+    let mut io = DmIoctl {
+        // Interface version 4.0.0: the kernel accepts any 4.x at or below
+        // its own.
+        version: [4, 0, 0],
+        data_size: DM_IOCTL_SIZE as u32,
+        data_start: DM_IOCTL_SIZE as u32,
+        target_count: 0,
+        open_count: 0,
+        flags: 0,
+        event_nr: 0,
+        padding: 0,
+        dev: 0,
+        name: [0; 128],
+        uuid: [0; 129],
+        data: [0; 7],
+    };
+    io.name[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: DM_DEV_REMOVE reads and writes back `data_size` bytes of a
+    // struct dm_ioctl; `io` is exactly that struct (#[repr(C)], size
+    // checked above), initialised, and lives across the call; the fd is
+    // borrowed, so open.
+    unsafe { ioctl(control, Updater::<DM_DEV_REMOVE, DmIoctl>::new(&mut io)) }
 }

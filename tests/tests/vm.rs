@@ -396,3 +396,17 @@ mod handoff {
         Ok(())
     }
 }
+
+/// Proves the teardown beyond one plain mount: nested mounts on a second
+/// disk and bind mounts, a swap file and a loop-mounted image on the
+/// target filesystem, and a process that survives SIGKILL — all released
+/// (or named and made safe) before the kexec, every disk clean afterwards.
+#[path = "vm/teardown.rs"]
+mod teardown;
+
+/// Proves `rescue-init kexec --iso` from a running system: the ISO (ReaR's
+/// isolinux layout, attached as a disk) is read directly, the first Linux
+/// entry chosen over the chain-loading default, and its rescue system
+/// boots; garbage is refused with a clear error while the host runs on.
+#[path = "vm/iso.rs"]
+mod iso;

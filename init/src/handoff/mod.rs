@@ -43,7 +43,7 @@ pub mod check;
 mod detect;
 mod file;
 mod grub;
-mod grubcfg;
+pub(crate) mod grubcfg;
 mod plan;
 mod resolve;
 mod validate;

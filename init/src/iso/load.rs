@@ -1,0 +1,250 @@
+//! Loading an entry's kernel and initrds with kexec_file_load(2) from
+//! memory: each goes into a sealed memfd (no temporary files on disk);
+//! several initrds are concatenated, each padded to 4 bytes as GRUB does,
+//! so the kernel finds every cpio archive.
+//!
+//! Errors are classified as in `kexec.rs` (replicated here: its
+//! classification is private): a signature or lockdown refusal is
+//! reported and never worked around; when kexec_file_load cannot take the
+//! image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP) kexec-tools' classic
+//! kexec_load is tried on the memfds through `/proc/PID/fd/N`.
+
+use super::entry::BootEntry;
+use super::fs::Iso;
+use super::Error;
+use crate::kexec::{self, KexecError, Method};
+use crate::sys;
+use rustix::fs::{MemfdFlags, SealFlags};
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KEXEC_TOOLS: &[&str] = &[
+    "/sbin/kexec",
+    "/usr/sbin/kexec",
+    "/bin/kexec",
+    "/usr/bin/kexec",
+];
+
+/// What was loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub method: Method,
+    pub kernel_bytes: u64,
+    pub initrd_bytes: u64,
+}
+
+/// A memfd holding what was copied into it, sealed against changes.
+pub struct MemFile {
+    pub file: File,
+    pub len: u64,
+}
+
+impl MemFile {
+    pub fn new(name: &CStr) -> io::Result<MemFile> {
+        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+        Ok(MemFile {
+            file: File::from(fd),
+            len: 0,
+        })
+    }
+
+    /// Pads with zeros to a multiple of `align`.
+    pub fn pad(&mut self, align: u64) -> io::Result<()> {
+        let pad = (align - self.len % align) % align;
+        self.write_all(&vec![0; pad as usize])
+    }
+
+    pub fn seal(&self) -> io::Result<()> {
+        let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
+        Ok(rustix::fs::fcntl_add_seals(&self.file, seals)?)
+    }
+
+    /// `/proc/PID/fd/N`, for a program that is not our child by fd.
+    fn proc_path(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            self.file.as_raw_fd()
+        ))
+    }
+}
+
+impl Write for MemFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Copies `paths` of the ISO, in order, into one memfd.
+pub fn copy_all(
+    iso: &Iso,
+    e: &BootEntry,
+    what: &'static str,
+    paths: &[&str],
+) -> Result<MemFile, Error> {
+    let name = CString::new(format!("rescue-init-iso-{what}")).unwrap_or_default();
+    let mut mem = MemFile::new(&name).map_err(|source| Error::Memfd { what, source })?;
+    for path in paths {
+        mem.pad(4).map_err(|source| Error::Memfd { what, source })?;
+        iso.copy(path, &mut mem).map_err(|source| Error::Missing {
+            entry: e.to_string(),
+            origin: e.origin.clone(),
+            what,
+            source: Box::new(source),
+        })?;
+    }
+    mem.seal().map_err(|source| Error::Memfd { what, source })?;
+    Ok(mem)
+}
+
+/// Loads entry `e` of `iso` with `cmdline`.
+pub fn load(iso: &Iso, e: &BootEntry, cmdline: &str) -> Result<Loaded, Error> {
+    let kernel_path = e.kernel().ok_or_else(|| Error::EntryNotLinux {
+        file: iso.name().into(),
+        entry: e.to_string(),
+        what: "no kernel".into(),
+    })?;
+    if cmdline.len() > crate::handoff::CMDLINE_MAX {
+        return Err(Error::Cmdline {
+            len: cmdline.len(),
+            max: crate::handoff::CMDLINE_MAX,
+        });
+    }
+    let kernel = copy_all(iso, e, "kernel", &[kernel_path])?;
+    let paths: Vec<&str> = e.initrds.iter().map(String::as_str).collect();
+    let initrd = if paths.is_empty() {
+        None
+    } else {
+        Some(copy_all(iso, e, "initrd", &paths)?)
+    };
+    let label = format!("{}:{kernel_path}", iso.name());
+    let method = load_files(&kernel, initrd.as_ref(), cmdline, Path::new(&label))?;
+    Ok(Loaded {
+        method,
+        kernel_bytes: kernel.len,
+        initrd_bytes: initrd.map_or(0, |i| i.len),
+    })
+}
+
+/// kexec_file_load of open files; `label` names the kernel in errors.
+pub fn load_files(
+    kernel: &MemFile,
+    initrd: Option<&MemFile>,
+    cmdline: &str,
+    label: &Path,
+) -> Result<Method, KexecError> {
+    let c = CString::new(cmdline).map_err(|_| KexecError::Cmdline)?;
+    let flags = if initrd.is_some() {
+        0
+    } else {
+        sys::KEXEC_FILE_NO_INITRAMFS
+    };
+    let path = label.to_path_buf();
+    let method = match sys::kexec_file_load(
+        kernel.file.as_fd(),
+        initrd.map(|i| i.file.as_fd()),
+        &c,
+        flags,
+    ) {
+        Ok(()) => Method::FileLoad,
+        Err(e) => match classify(&e) {
+            Class::Refused(why) => {
+                return Err(KexecError::Refused {
+                    path,
+                    source: e,
+                    why,
+                })
+            }
+            Class::Other => return Err(KexecError::Failed { path, source: e }),
+            Class::Unsupported => {
+                kexec_tools(kernel, initrd, cmdline).map_err(|fallback| {
+                    KexecError::NoFallback {
+                        path,
+                        source: e,
+                        fallback,
+                    }
+                })?;
+                Method::KexecTools
+            }
+        },
+    };
+    if !kexec::loaded() {
+        return Err(KexecError::NotLoaded);
+    }
+    Ok(method)
+}
+
+enum Class {
+    Refused(&'static str),
+    Unsupported,
+    Other,
+}
+
+/// As `kexec.rs` classifies kexec_file_load's errors.
+fn classify(e: &io::Error) -> Class {
+    match e.raw_os_error() {
+        Some(libc::EKEYREJECTED) => Class::Refused("signature rejected"),
+        Some(libc::ENOKEY) => Class::Refused("no key to verify the signature"),
+        Some(libc::EBADMSG) => Class::Refused("bad or missing signature"),
+        Some(libc::EPERM) => Class::Refused("lockdown (Secure Boot) or no CAP_SYS_BOOT"),
+        Some(libc::ENOSYS | libc::EINVAL | libc::ENOEXEC | libc::EOPNOTSUPP) => Class::Unsupported,
+        _ => Class::Other,
+    }
+}
+
+/// The classic kexec_load through kexec-tools, reading the memfds.
+fn kexec_tools(kernel: &MemFile, initrd: Option<&MemFile>, cmdline: &str) -> Result<(), String> {
+    let tool = KEXEC_TOOLS
+        .iter()
+        .find(|p| Path::new(p).is_file())
+        .ok_or("no kexec binary to fall back to")?;
+    let mut cmd = Command::new(tool);
+    cmd.arg("-l")
+        .arg(kernel.proc_path())
+        .arg(format!("--command-line={cmdline}"));
+    if let Some(i) = initrd {
+        cmd.arg(format!("--initrd={}", i.proc_path().display()));
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{tool} failed to start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{tool} -l failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_not_worked_around() {
+        let class = |errno| classify(&io::Error::from_raw_os_error(errno));
+        for errno in [libc::EPERM, libc::EKEYREJECTED, libc::ENOKEY, libc::EBADMSG] {
+            assert!(matches!(class(errno), Class::Refused(_)), "{errno}");
+        }
+        assert!(matches!(class(libc::EPERM), Class::Refused(why) if why.contains("lockdown")));
+        for errno in [libc::ENOSYS, libc::EINVAL, libc::ENOEXEC, libc::EOPNOTSUPP] {
+            assert!(matches!(class(errno), Class::Unsupported), "{errno}");
+        }
+        assert!(matches!(class(libc::ENOMEM), Class::Other));
+        let e = KexecError::Refused {
+            path: "/dev/sr0:/isolinux/kernel".into(),
+            source: io::Error::from_raw_os_error(libc::EPERM),
+            why: "lockdown (Secure Boot) or no CAP_SYS_BOOT",
+        };
+        assert_eq!(e.to_string(), "the kernel refused /dev/sr0:/isolinux/kernel: Operation not permitted (os error 1) (lockdown (Secure Boot) or no CAP_SYS_BOOT); not working around it");
+    }
+}
