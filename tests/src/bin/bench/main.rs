@@ -1,0 +1,55 @@
+//! `rescue-bench`: side-by-side benchmarks for the README.
+//!
+//!   rescue-bench mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd, bsdtar
+//!   rescue-bench handoff   rescue-init's kexec handoff vs the manual way (QEMU)
+//!   rescue-bench all       both
+//!
+//! Each writes a Markdown report to stdout and to `target/bench/NAME.md`;
+//! progress goes to stderr. `BENCH_REPS` (default 3) sets the repetitions;
+//! `BENCH_REAL_MB` (default 200, 0 skips) the size of the copy of host
+//! libraries used as the second mkimage tree. The machine is shared and
+//! noisy: everything is repeated, interleaved, and reported as medians with
+//! their range. Nothing here asserts on time.
+//! Run through `make bench`, `make bench-mkimage` or `make bench-handoff`.
+
+mod gen;
+mod handoff;
+mod mkimage;
+mod report;
+
+use anyhow::{bail, Result};
+
+fn main() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
+        eprintln!("rescue-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn reps() -> Result<usize> {
+    match std::env::var("BENCH_REPS") {
+        Ok(s) if !s.is_empty() => match s.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("BENCH_REPS={s:?}: want a number ≥ 1"),
+        },
+        _ => Ok(3),
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    let reps = reps()?;
+    let which: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (do_mkimage, do_handoff) = match which[..] {
+        ["mkimage"] => (true, false),
+        ["handoff"] => (false, true),
+        ["all"] | [] => (true, true),
+        _ => bail!("usage: rescue-bench [mkimage | handoff | all]"),
+    };
+    if do_mkimage {
+        report::publish("mkimage", &mkimage::run(reps)?)?;
+    }
+    if do_handoff {
+        report::publish("handoff", &handoff::run(reps)?)?;
+    }
+    Ok(())
+}
