@@ -63,7 +63,7 @@ struct Parser {
 }
 
 const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
-const LONG: [&str; 19] = [
+const LONG: [&str; 20] = [
     "output",
     "help",
     "version",
@@ -78,6 +78,7 @@ const LONG: [&str; 19] = [
     "mknod",
     "bin",
     "allow-missing",
+    "record-cmdline",
     "modules-dir",
     "module",
     "modules",

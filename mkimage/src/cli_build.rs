@@ -38,6 +38,7 @@ pub(super) fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
                 spec.bins.push(v);
             }
             Arg::Opt("allow-missing", _) => spec.allow_missing = true,
+            Arg::Opt("record-cmdline", _) => spec.record_cmdline = Some("/proc/cmdline".into()),
             Arg::Opt(name, shown) if module_option(&mut p, &mut spec.modules, name, &shown)? => {}
             other => return Err(unexpected(&p, other)),
         }

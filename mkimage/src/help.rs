@@ -71,6 +71,9 @@ Options:
       --mknod PATH:c|b:MAJ:MIN:MODE  add a device node, MODE in octal (repeatable)
       --bin NAME|PATH                add a program with its libraries (repeatable;
                                      a NAME without / is looked up in $PATH)
+      --record-cmdline               store this host's /proc/cmdline as
+                                     /etc/rescue-init/host-cmdline (the kexec
+                                     handoff's last-resort command line)
       --allow-missing                only warn about a library or interpreter
                                      that is not found
       --module NAME|ALIAS|PATH       add a kernel module with all it needs

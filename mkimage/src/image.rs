@@ -56,7 +56,13 @@ pub struct BuildSpec {
     pub allow_missing: bool,
     /// Kernel modules and firmware.
     pub modules: ModuleSpec,
+    /// `--record-cmdline`: the host command line file to store as
+    /// [`HOST_CMDLINE`] (the handoff's last-resort command line).
+    pub record_cmdline: Option<PathBuf>,
 }
+
+/// Where `--record-cmdline` puts the host's command line in the image.
+pub const HOST_CMDLINE: &str = "etc/rescue-init/host-cmdline";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -77,6 +83,9 @@ pub fn build_tree(
     let mut tree = init_tree(spec)?;
     let mut warnings = modules::add_modules(&mut tree, &spec.modules, sys)?;
     add_given(&mut tree, spec)?;
+    if let Some(src) = &spec.record_cmdline {
+        record_cmdline(&mut tree, src)?;
+    }
     warnings.extend(bins::add_bins(
         &mut tree,
         &spec.bins,
@@ -115,6 +124,14 @@ fn add_given(tree: &mut Tree, spec: &BuildSpec) -> Result<(), TreeError> {
         tree.insert(tree::normalize(&node.path)?, entry)?;
     }
     Ok(())
+}
+
+/// Stores the host's command line (one line, as /proc/cmdline has it).
+/// /proc files report size 0, so it is read, not copied by size.
+fn record_cmdline(tree: &mut Tree, src: &Path) -> Result<(), TreeError> {
+    let text = std::fs::read_to_string(src).map_err(|cause| TreeError::Read { path: src.to_path_buf(), cause })?;
+    let line = format!("{}\n", text.trim());
+    tree.insert(HOST_CMDLINE.as_bytes().to_vec(), Entry::data(line.into_bytes(), 0o644))
 }
 
 /// The image path for `--file SRC:DST`; a DST ending in `/` is a

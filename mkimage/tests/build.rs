@@ -173,3 +173,22 @@ fn gnu_cpio_sees_what_list_sees() {
     let bsd = tool(&t.s.0, "bsdtar", &["-tf", t.out.to_str().unwrap()], b"");
     assert_eq!(bsd.lines().collect::<Vec<_>>(), names);
 }
+
+/// `--record-cmdline` stores this host's /proc/cmdline where the kexec
+/// handoff looks for a last-resort command line.
+#[test]
+fn record_cmdline_stores_the_host_command_line() {
+    let s = Scratch::new("record-cmdline");
+    let init = s.file("init-bin", b"#!/bin/sh\n", 0o755);
+    let out = s.path("img");
+    let (init_s, out_s) = (init.to_str().unwrap(), out.to_str().unwrap());
+    mkimage_ok(["build", "--compress", "none", "--record-cmdline", "--init", init_s, "-o", out_s]);
+    let x = s.dir("x", 0o755);
+    let img = fs::File::open(&out).unwrap();
+    let ok = std::process::Command::new("cpio").args(["-idm", "--quiet"]).current_dir(&x).stdin(img).status().unwrap();
+    assert!(ok.success());
+    let stored = fs::read_to_string(x.join("etc/rescue-init/host-cmdline")).unwrap();
+    let host = fs::read_to_string("/proc/cmdline").unwrap();
+    assert_eq!(stored.trim(), host.trim());
+    assert!(stored.ends_with('\n'));
+}
