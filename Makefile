@@ -79,7 +79,7 @@ clean:
 # `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take
 # the sanitizer flags cargo-fuzz passes. Not part of `make test`.
 FUZZ_SECONDS  ?= 30
-FUZZ_TARGETS  := cmdline kv mountinfo handoff
+FUZZ_TARGETS  := cmdline kv mountinfo handoff iso
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/corpus/$$t && \
