@@ -140,18 +140,23 @@ pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout) -> Resul
     std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
     write_layout(&root, layout)?;
     let disk = dir.join("disk.img");
-    let ok = Command::new("mke2fs")
-        .args(["-q", "-F", "-t", "ext4", "-L", "target", "-d"])
-        .arg(&root)
-        .arg(&disk)
-        .arg("256M")
-        .status()
-        .context("running mke2fs (apt-get install e2fsprogs)")?
-        .success();
-    if !ok {
-        bail!("mke2fs failed for {}", disk.display());
-    }
+    mke2fs(&root, &disk, "target", "256M")?;
     Ok(disk)
+}
+
+/// An ext4 disk image of `size` holding the tree `root` (`mke2fs -d`).
+pub fn mke2fs(root: &Path, img: &Path, label: &str, size: &str) -> Result<()> {
+    let out = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-L", label, "-d"])
+        .arg(root)
+        .arg(img)
+        .arg(size)
+        .output()
+        .context("running mke2fs (apt-get install e2fsprogs)")?;
+    if !out.status.success() {
+        bail!("mke2fs failed for {}: {}", img.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
 }
 
 /// The rescue image: rescue-init, busybox, the modules and `/recover`,

@@ -184,10 +184,11 @@ fn rear_iso_lists_then_boots_the_first_linux_entry() -> Result<()> {
 }
 
 /// Garbage given as the ISO: a clear error, nothing loaded, the host
-/// still up. Then `--entry rear-automatic --load-only` loads, and a
-/// plain `rescue-init kexec -e` executes it.
+/// still up. Then the ISO as a file on a mounted filesystem (copied to
+/// the host's /tmp, a tmpfs): `--entry rear-automatic --load-only` loads
+/// it, and a plain `rescue-init kexec -e` executes it.
 #[test]
-fn garbage_is_refused_and_load_only_then_exec_works() -> Result<()> {
+fn garbage_is_refused_then_an_iso_file_loads_and_execs() -> Result<()> {
     let mut g = start()?;
     let state = "echo RC=$? LOADED=$(cat /sys/kernel/kexec_loaded)";
     g.sh(
@@ -201,7 +202,8 @@ fn garbage_is_refused_and_load_only_then_exec_works() -> Result<()> {
     }
     g.mark()?;
     g.assert_init_alive()?;
-    let load = "/init kexec --iso /dev/vda --entry rear-automatic --load-only --append-extra 'console=ttyS0 iso.marker=auto'";
+    g.sh("dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?", "COPIED=0", BOOT)?;
+    let load = "/init kexec --iso /tmp/rescue.iso --entry rear-automatic --load-only --append-extra 'console=ttyS0 iso.marker=auto'";
     g.sh(&format!("{load}; {state}"), "RC=0 LOADED=1", BOOT)?;
     g.send_line("/init kexec -e")?;
     landed(

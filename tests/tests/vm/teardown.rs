@@ -73,17 +73,7 @@ fn ext4_image(name: &str, label: &str, size: &str, files: &[(&Path, &str)]) -> R
         std::fs::copy(src, root.join(dst)).with_context(|| format!("copying {}", src.display()))?;
     }
     let img = dir.join("disk.img");
-    let ok = Command::new("mke2fs")
-        .args(["-q", "-F", "-t", "ext4", "-L", label, "-d"])
-        .arg(&root)
-        .arg(&img)
-        .arg(size)
-        .status()
-        .context("running mke2fs (apt-get install e2fsprogs)")?
-        .success();
-    if !ok {
-        bail!("mke2fs failed for {}", img.display());
-    }
+    fx::mke2fs(&root, &img, label, size)?;
     Ok(img)
 }
 
