@@ -32,6 +32,8 @@ pub struct ImageSpec {
     pub files: Vec<(PathBuf, String)>,
     /// `gzip` or `none`.
     pub compress: String,
+    /// Further `mkimage build` arguments (e.g. `--module NAME`).
+    pub args: Vec<String>,
 }
 
 /// A built image.
@@ -47,6 +49,7 @@ impl ImageSpec {
             exclude: INIT_APPLETS.iter().map(|s| s.to_string()).collect(),
             files: Vec::new(),
             compress: "gzip".into(),
+            args: Vec::new(),
         }
     }
 
@@ -60,6 +63,12 @@ impl ImageSpec {
     /// Adds a host file as `dst` in the image.
     pub fn file(mut self, src: impl Into<PathBuf>, dst: &str) -> Self {
         self.files.push((src.into(), dst.to_owned()));
+        self
+    }
+
+    /// Adds an argument for `mkimage build`.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
         self
     }
 
@@ -82,6 +91,7 @@ impl ImageSpec {
         for (src, dst) in &self.files {
             cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
         }
+        cmd.args(&self.args);
         cmd.arg("-o").arg(&out).args(["--compress", &self.compress]);
         run(&mut cmd).context("building the test image with mkimage")?;
         Ok(Initramfs { path: out })

@@ -410,3 +410,9 @@ mod teardown;
 /// boots; garbage is refused with a clear error while the host runs on.
 #[path = "vm/iso.rs"]
 mod iso;
+
+/// Proves device bring-up without udev: coldplug by modalias finds disks on
+/// virtio-blk, AHCI and NVMe and drivers for two NICs, and the kernel's
+/// module requests are answered by rescue-init's modprobe applet.
+#[path = "vm/devices.rs"]
+mod devices;

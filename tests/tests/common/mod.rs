@@ -61,12 +61,23 @@ impl Guest {
 
     /// Boots `image` with raw disk images attached as virtio disks.
     pub fn start_with_disks(image: Initramfs, cmdline: &str, disks: Vec<PathBuf>) -> Result<Guest> {
+        Self::start_with_qemu_args(image, cmdline, disks, Vec::new())
+    }
+
+    /// Boots with virtio disks and further QEMU arguments (other buses).
+    pub fn start_with_qemu_args(
+        image: Initramfs,
+        cmdline: &str,
+        disks: Vec<PathBuf>,
+        qemu_args: Vec<String>,
+    ) -> Result<Guest> {
         static SERIAL: Mutex<()> = Mutex::new(());
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let kernel = Kernel::get()?;
         let mut opts = BootOpts::new(&kernel.vmlinuz, &image.path);
         opts.cmdline_extra = cmdline.to_owned();
         opts.disks = disks;
+        opts.extra_args = qemu_args;
         Ok(Guest {
             vm: Vm::boot(opts)?,
             _serial: serial,
