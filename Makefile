@@ -86,3 +86,4 @@ fuzz:
 		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t seeds/$$t -- \
 			-max_total_time=$(FUZZ_SECONDS)) || exit 1; \
 	done
+	cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run list -- -max_total_time=$(FUZZ_SECONDS)

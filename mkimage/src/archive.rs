@@ -9,7 +9,6 @@
 //! member without O_TRUNC before copying its data.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -19,6 +18,8 @@ use crate::compress::{self, Compression};
 use crate::cpio::{self, Header};
 use crate::decompress;
 use crate::output::{AtomicFile, OutputError};
+use crate::prefix::{self, Prefix};
+pub use crate::stats::Stats;
 use crate::threaded::Threaded;
 use crate::tree::{show, Entry, Kind};
 
@@ -37,35 +38,6 @@ pub enum ArchiveError {
     TooManyEntries { name: Vec<u8> },
     #[error(transparent)]
     Output(#[from] OutputError),
-}
-
-/// Numbers for the summary line.
-#[derive(Debug, Clone, Copy)]
-pub struct Stats {
-    pub entries: usize,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub seconds: f64,
-}
-
-impl fmt::Display for Stats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ratio = if self.bytes_in == 0 {
-            0.0
-        } else {
-            100.0 * self.bytes_out as f64 / self.bytes_in as f64
-        };
-        let noun = if self.entries == 1 {
-            "entry"
-        } else {
-            "entries"
-        };
-        write!(
-            f,
-            "{} {noun}, {} bytes in, {} bytes out ({ratio:.1}%), {:.2} s",
-            self.entries, self.bytes_in, self.bytes_out, self.seconds
-        )
-    }
 }
 
 /// An entry with its header numbers decided.
@@ -155,7 +127,7 @@ fn check_size(name: &[u8], entry: &Entry) -> Result<(), ArchiveError> {
     }
 }
 
-fn header(p: &Planned, mtime: u32) -> Header {
+fn header(p: &Planned, epoch: Option<u32>) -> Header {
     let e = &p.entry;
     let (filesize, rdev) = match &e.kind {
         // check_size guarantees the size fits.
@@ -173,7 +145,7 @@ fn header(p: &Planned, mtime: u32) -> Header {
         uid: e.uid,
         gid: e.gid,
         nlink: p.nlink,
-        mtime,
+        mtime: e.stored_mtime(epoch),
         filesize,
         rdev_major: rdev.0,
         rdev_minor: rdev.1,
@@ -204,11 +176,11 @@ type Sink = BufWriter<Threaded<BufWriter<File>>>;
 fn write_entry(
     w: &mut cpio::Writer<Sink>,
     p: &Planned,
-    mtime: u32,
+    epoch: Option<u32>,
     out: &AtomicFile,
 ) -> Result<(), ArchiveError> {
     let write_err = |e| ArchiveError::from(out.write_err(e));
-    w.header(&header(p, mtime)).map_err(write_err)?;
+    w.header(&header(p, epoch)).map_err(write_err)?;
     match &p.entry.kind {
         Kind::File { src, size } if p.with_data => copy_file(w, src, *size, false, out),
         Kind::Unpacked { src, size } if p.with_data => copy_file(w, src, *size, true, out),
@@ -260,31 +232,36 @@ fn changed(path: &Path, expected: u64) -> ArchiveError {
 }
 
 /// Writes `entries` (sorted, parents first) as a newc archive compressed
-/// with `c` to `out`, atomically. Every entry gets `mtime`.
+/// with `c` to `out`, atomically, after the segments `before`. Mtimes are those of
+/// [`Entry::stored_mtime`] for `epoch`.
 pub fn write_image(
     entries: Vec<(Vec<u8>, Entry)>,
     out: &Path,
     c: Compression,
-    mtime: u32,
+    epoch: Option<u32>,
+    before: &[Prefix],
 ) -> Result<Stats, ArchiveError> {
     let start = Instant::now();
     let planned = plan(entries)?;
-    let (guard, file) = AtomicFile::create(out)?;
+    let (guard, mut file) = AtomicFile::create(out)?;
+    let prefix_len = prefix::write(&mut file, before, &guard)?;
     let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file))
         .map_err(|e| guard.write_err(e))?;
     let threaded = Threaded::spawn(enc).map_err(|e| guard.write_err(e))?;
     let mut w = cpio::Writer::new(BufWriter::with_capacity(BUFFER, threaded));
     for p in &planned {
-        write_entry(&mut w, p, mtime, &guard)?;
+        write_entry(&mut w, p, epoch, &guard)?;
     }
     let (file, bytes_in) = finish(w).map_err(|e| guard.write_err(e))?;
-    let bytes_out = file.metadata().map_err(|e| guard.write_err(e))?.len();
+    let total = file.metadata().map_err(|e| guard.write_err(e))?.len();
     guard.commit(file)?;
     Ok(Stats {
         entries: planned.len(),
         bytes_in,
-        bytes_out,
+        bytes_out: total - prefix_len,
         seconds: start.elapsed().as_secs_f64(),
+        compression: c.method.name(),
+        total,
     })
 }
 
@@ -329,8 +306,8 @@ mod tests {
             got,
             [(1, 2, false), (2, 1, true), (1, 2, true), (3, 1, true)]
         );
-        assert_eq!(header(&p[0], 0).filesize, 0);
-        assert_eq!(header(&p[2], 0).filesize, 3);
+        assert_eq!(header(&p[0], None).filesize, 0);
+        assert_eq!(header(&p[2], None).filesize, 3);
     }
 
     #[test]
@@ -355,19 +332,5 @@ mod tests {
         };
         let err = plan(vec![(b"big".to_vec(), e)]).unwrap_err();
         assert!(err.to_string().contains("/big"), "{err}");
-    }
-
-    #[test]
-    fn stats_line() {
-        let s = Stats {
-            entries: 3,
-            bytes_in: 1000,
-            bytes_out: 250,
-            seconds: 0.5,
-        };
-        assert_eq!(
-            s.to_string(),
-            "3 entries, 1000 bytes in, 250 bytes out (25.0%), 0.50 s"
-        );
     }
 }

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::compress::{Compression, Method};
-pub use crate::help::{BUILD_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
+pub use crate::help::{BUILD_HELP, EXTRACT_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
 use crate::image::BuildSpec;
 use crate::kconfig::{Choice, KernelRef};
 
@@ -20,6 +20,22 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Output {
     pub path: PathBuf,
     pub choice: Choice,
+    pub opts: WriteOpts,
+}
+
+/// How to write an image, besides its compression (build and pack).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOpts {
+    /// `--dedup`: identical files become hard links.
+    pub dedup: bool,
+    /// `--append-to`: an image whose bytes come first.
+    pub append_to: Option<PathBuf>,
+    /// `--quiet`: no summary line.
+    pub quiet: bool,
+    /// `--json`: the summary as JSON on stdout.
+    pub json: bool,
+    /// `--microcode` (build): the early microcode directory.
+    pub microcode: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +51,10 @@ pub enum Command {
     },
     List {
         file: PathBuf,
+    },
+    Extract {
+        image: PathBuf,
+        dir: PathBuf,
     },
     Help(&'static str),
     Version,
@@ -63,7 +83,12 @@ struct Parser {
 }
 
 const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
-const LONG: [&str; 20] = [
+const LONG: [&str; 25] = [
+    "microcode",
+    "quiet",
+    "json",
+    "dedup",
+    "append-to",
     "output",
     "help",
     "version",
@@ -160,6 +185,7 @@ struct OutputOpts {
     /// Whether `--kver` may come with `--kernel-config` (build: the
     /// version then names the modules only).
     both: bool,
+    opts: WriteOpts,
 }
 
 impl OutputOpts {
@@ -167,6 +193,13 @@ impl OutputOpts {
     fn take(&mut self, p: &mut Parser, name: &str, shown: &str) -> Result<bool, UsageError> {
         match name {
             "output" => self.path = Some(p.value(shown)?.into()),
+            "dedup" => self.opts.dedup = true,
+            "quiet" => self.opts.quiet = true,
+            "json" => self.opts.json = true,
+            "append-to" => {
+                let path = p.value(shown)?.into();
+                once(p, shown, &mut self.opts.append_to, path)?;
+            }
             "compress" => {
                 let m = p.text(shown)?.parse().map_err(|e| p.err(e))?;
                 self.choice.method = Some(m);
@@ -218,6 +251,7 @@ impl OutputOpts {
         Ok(Output {
             path,
             choice: self.choice,
+            opts: self.opts,
         })
     }
 }
@@ -254,6 +288,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
             b"build" => build::parse_build(p),
             b"pack" => parse_pack(p),
             b"list" => parse_list(p),
+            b"extract" => parse_extract(p),
             b"help" => parse_help(p),
             _ => Err(p.err(format!("unknown command {:?}", cmd.to_string_lossy()))),
         },
@@ -268,6 +303,7 @@ fn parse_help(mut p: Parser) -> Result<Command, UsageError> {
             b"build" => BUILD_HELP,
             b"pack" => PACK_HELP,
             b"list" => LIST_HELP,
+            b"extract" => EXTRACT_HELP,
             _ => return Err(p.err(format!("unknown command {:?}", cmd.to_string_lossy()))),
         },
         Some(other) => return Err(unexpected(&p, other)),
@@ -310,6 +346,22 @@ fn parse_list(mut p: Parser) -> Result<Command, UsageError> {
     }
     let file = file.ok_or_else(|| p.err("missing FILE".into()))?;
     Ok(Command::List { file })
+}
+
+fn parse_extract(mut p: Parser) -> Result<Command, UsageError> {
+    p.command = "extract";
+    let mut paths = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Arg::Opt("help", _) => return Ok(Command::Help(EXTRACT_HELP)),
+            Arg::Pos(v) if paths.len() < 2 => paths.push(PathBuf::from(v)),
+            other => return Err(unexpected(&p, other)),
+        }
+    }
+    let mut paths = paths.into_iter();
+    let image = paths.next().ok_or_else(|| p.err("missing IMAGE".into()))?;
+    let dir = paths.next().ok_or_else(|| p.err("missing DIR".into()))?;
+    Ok(Command::Extract { image, dir })
 }
 
 #[path = "cli_build.rs"]

@@ -39,12 +39,20 @@ pub(super) fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
             }
             Arg::Opt("allow-missing", _) => spec.allow_missing = true,
             Arg::Opt("record-cmdline", _) => spec.record_cmdline = Some("/proc/cmdline".into()),
+            Arg::Opt("microcode", shown) => {
+                let dir = p.value(&shown)?.into();
+                once(&p, &shown, &mut out.opts.microcode, dir)?;
+            }
             Arg::Opt(name, shown) if module_option(&mut p, &mut spec.modules, name, &shown)? => {}
             other => return Err(unexpected(&p, other)),
         }
     }
     spec.init = init.ok_or_else(|| p.err("missing --init FILE".into()))?;
     spec.modules.kver = out.kver.clone();
+    if out.opts.microcode.is_some() && out.opts.append_to.is_some() {
+        // The early loader reads only an uncompressed archive at the start.
+        return Err(p.err("--microcode must be the first segment: not with --append-to".into()));
+    }
     let out = out.finish(&p)?;
     Ok(Command::Build {
         spec: Box::new(spec),

@@ -193,3 +193,42 @@ fn every_option_is_in_some_help() {
     assert!(BUILD_HELP.contains("--bin NAME|PATH") && BUILD_HELP.contains("--kver VERSION"));
     assert!(PACK_HELP.contains("--kernel-config FILE"));
 }
+
+#[test]
+fn extract_takes_image_and_dir() {
+    let cmd = parse_line("extract img out").unwrap();
+    let want = Command::Extract {
+        image: "img".into(),
+        dir: "out".into(),
+    };
+    assert_eq!(cmd, want);
+    assert!(parse_line("extract img")
+        .unwrap_err()
+        .message
+        .contains("missing DIR"));
+    assert!(parse_line("extract a b c").is_err());
+    assert_eq!(
+        parse_line("help extract").unwrap(),
+        Command::Help(EXTRACT_HELP)
+    );
+}
+
+#[test]
+fn write_options_of_build_and_pack() {
+    let Command::Pack { out, .. } =
+        parse_line("pack d -o i --dedup --append-to=old --quiet --json").unwrap()
+    else {
+        panic!("not pack")
+    };
+    assert!(out.opts.dedup && out.opts.quiet && out.opts.json);
+    assert_eq!(out.opts.append_to, Some(PathBuf::from("old")));
+    let e = parse_line("pack d -o i --microcode fw").unwrap_err();
+    assert!(e.message.contains("--microcode"), "{}", e.message);
+    let e = parse_line("build --init i -o o --microcode fw --append-to o").unwrap_err();
+    assert!(e.message.contains("first segment"), "{}", e.message);
+    let Command::Build { out, .. } = parse_line("build --init i -o o --microcode fw").unwrap()
+    else {
+        panic!("not build")
+    };
+    assert_eq!(out.opts.microcode, Some(PathBuf::from("fw")));
+}

@@ -9,6 +9,7 @@ Commands:
   build   make an image around a rescue-init binary
   pack    pack a directory tree as it is
   list    list the entries of an image
+  extract unpack an image into a directory (like unmkinitramfs)
   help    show help for a command (mkimage help COMMAND)
 
 Options:
@@ -16,7 +17,9 @@ Options:
   -V, --version   show the version
 
 Images are reproducible: entries sorted by path, owner 0:0, inode numbers
-counted from 1, and every mtime set to $SOURCE_DATE_EPOCH (0 if unset).
+counted from 1, and every mtime 0; with $SOURCE_DATE_EPOCH set, mtimes are
+clamped to it instead (min(mtime, epoch); entries mkimage makes itself get
+the epoch), so one build date gives the same image.
 Run 'mkimage COMMAND --help' for the options of a command.
 ";
 
@@ -31,6 +34,17 @@ macro_rules! output_options {
       --kver VERSION                 the target kernel's version: reads
                                      /boot/config-VERSION (build: unless
                                      --kernel-config; it also names the modules)
+      --dedup                        store identical regular files (same
+                                     contents, mode, owner and mtime) once,
+                                     as hard links of the first one by path
+      --append-to IMAGE              write IMAGE's bytes first (zero-padded to
+                                     a multiple of 4), then the new segment;
+                                     -o may be IMAGE itself
+      --quiet                        no summary line on stderr
+      --json                         the summary as one JSON object on stdout:
+                                     entries, bytes_in, bytes_out (of the new
+                                     segment), ratio (bytes_out/bytes_in),
+                                     seconds, compression, file_size
 "
     };
 }
@@ -86,6 +100,12 @@ Options:
                                      whole firmware directory, or none
                                      (default needed)
       --firmware-dir DIR             where firmware is (default /lib/firmware)
+      --microcode DIR                put an uncompressed early microcode archive
+                                     first: DIR/intel-ucode/* (in name order)
+                                     become kernel/x86/microcode/GenuineIntel.bin,
+                                     DIR/amd-ucode/*.bin AuthenticAMD.bin
+                                     (Debian's /lib/firmware layout; not with
+                                     --append-to)
 ",
     output_options!(),
     "  -h, --help                         show this help
@@ -154,6 +174,26 @@ size (major,minor for devices), name, '-> target' for symlinks and
 '(hardlink)' for entries with more than one link. Reads uncompressed,
 zstd, gzip, xz and lz4 (legacy format) images, also several segments one
 after another, as the kernel does.
+
+Options:
+  -h, --help   show this help
+";
+
+pub const EXTRACT_HELP: &str = "\
+mkimage extract - unpack an image into a directory
+
+Usage: mkimage extract IMAGE DIR
+
+Unpacks every segment of IMAGE (as 'mkimage list' reads them) into DIR,
+made if missing, as the kernel unpacks an initramfs: later entries
+replace earlier ones at the same path, also across segments. Makes
+directories, files, symlinks, hard links (same inode within an archive),
+fifos and device nodes (these need root: without it they are skipped with
+a warning), with their modes and mtimes; owners only as root.
+
+Nothing is written outside DIR: a leading / or ./ of a name is dropped, a
+name with a '..' component is an error, and no entry is written through a
+symlink (one the archive made or one already in DIR).
 
 Options:
   -h, --help   show this help

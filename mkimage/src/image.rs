@@ -129,9 +129,15 @@ fn add_given(tree: &mut Tree, spec: &BuildSpec) -> Result<(), TreeError> {
 /// Stores the host's command line (one line, as /proc/cmdline has it).
 /// /proc files report size 0, so it is read, not copied by size.
 fn record_cmdline(tree: &mut Tree, src: &Path) -> Result<(), TreeError> {
-    let text = std::fs::read_to_string(src).map_err(|cause| TreeError::Read { path: src.to_path_buf(), cause })?;
+    let text = std::fs::read_to_string(src).map_err(|cause| TreeError::Read {
+        path: src.to_path_buf(),
+        cause,
+    })?;
     let line = format!("{}\n", text.trim());
-    tree.insert(HOST_CMDLINE.as_bytes().to_vec(), Entry::data(line.into_bytes(), 0o644))
+    tree.insert(
+        HOST_CMDLINE.as_bytes().to_vec(),
+        Entry::data(line.into_bytes(), 0o644),
+    )
 }
 
 /// The image path for `--file SRC:DST`; a DST ending in `/` is a
@@ -188,14 +194,15 @@ pub struct EpochError {
     pub value: String,
 }
 
-/// The mtime of every entry: `SOURCE_DATE_EPOCH` if set, else 0.
-pub fn mtime_from(value: Option<OsString>) -> Result<u32, EpochError> {
-    let Some(value) = value else { return Ok(0) };
+/// `SOURCE_DATE_EPOCH`, if set (and not empty). With it, mtimes are
+/// clamped to it; without it, every mtime is 0.
+pub fn epoch_from(value: Option<OsString>) -> Result<Option<u32>, EpochError> {
+    let Some(value) = value else { return Ok(None) };
     let text = value.to_string_lossy();
     if text.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
-    text.parse::<u32>().map_err(|_| EpochError {
+    text.parse::<u32>().map(Some).map_err(|_| EpochError {
         value: text.into_owned(),
     })
 }
@@ -213,14 +220,14 @@ mod tests {
 
     #[test]
     fn epoch_parsing() {
-        assert_eq!(mtime_from(None).unwrap(), 0);
-        assert_eq!(mtime_from(Some("".into())).unwrap(), 0);
+        assert_eq!(epoch_from(None).unwrap(), None);
+        assert_eq!(epoch_from(Some("".into())).unwrap(), None);
         assert_eq!(
-            mtime_from(Some("1700000000".into())).unwrap(),
-            1_700_000_000
+            epoch_from(Some("1700000000".into())).unwrap(),
+            Some(1_700_000_000)
         );
-        assert!(mtime_from(Some("yesterday".into())).is_err());
-        assert!(mtime_from(Some("99999999999".into())).is_err());
+        assert!(epoch_from(Some("yesterday".into())).is_err());
+        assert!(epoch_from(Some("99999999999".into())).is_err());
     }
 
     #[test]

@@ -1,43 +1,17 @@
 //! mkimage: builds newc initramfs images for rescue-init.
 
-mod archive;
-mod bins;
-mod cli;
-mod compress;
-mod cpio;
-mod decompress;
-mod elf;
-mod firmware;
-mod help;
-mod image;
-mod kconfig;
-mod kmod_bin;
-mod kmod_index;
-mod ldconf;
-mod ldso;
-mod list;
-mod lz4legacy;
-mod moddb;
-mod modinfo;
-mod modout;
-mod modules;
-mod output;
-#[cfg(test)]
-mod testelf;
-#[cfg(test)]
-mod testmods;
-mod threaded;
-mod tree;
-
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::cli::{Command, Output};
-use crate::compress::Compression;
-use crate::tree::Tree;
+use mkimage::cli::{Command, Output};
+use mkimage::compress::Compression;
+use mkimage::tree::Tree;
+use mkimage::{
+    archive, bins, cli, dedup, extract, image, kconfig, list, microcode, modules, prefix,
+};
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1).collect()) {
@@ -77,7 +51,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Version => println!("mkimage {}", cli::VERSION),
         Command::Build { spec, out } => {
             let start = Instant::now();
-            let mtime = epoch()?;
+            let epoch = epoch()?;
             let compression = compression(&out)?;
             let sys = modules::System::from_host();
             let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env(), &sys)
@@ -85,7 +59,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             for w in warnings {
                 eprintln!("mkimage: {w}");
             }
-            write(tree, &out, compression, mtime, start)?;
+            write(tree, &out, compression, epoch, start)?;
         }
         Command::Pack {
             dir,
@@ -93,19 +67,20 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             keep_owners,
         } => {
             let start = Instant::now();
-            let mtime = epoch()?;
+            let epoch = epoch()?;
             let compression = compression(&out)?;
             let tree = image::pack_tree(&dir, keep_owners, &out.path)
                 .with_context(|| format!("packing {}", dir.display()))?;
-            write(tree, &out, compression, mtime, start)?;
+            write(tree, &out, compression, epoch, start)?;
         }
         Command::List { file } => list(&file)?,
+        Command::Extract { image, dir } => extract(&image, &dir)?,
     }
     Ok(())
 }
 
-fn epoch() -> anyhow::Result<u32> {
-    Ok(image::mtime_from(std::env::var_os("SOURCE_DATE_EPOCH"))?)
+fn epoch() -> anyhow::Result<Option<u32>> {
+    Ok(image::epoch_from(std::env::var_os("SOURCE_DATE_EPOCH"))?)
 }
 
 /// The compression for `out`; says on stderr which one and why.
@@ -121,14 +96,26 @@ fn write(
     tree: Tree,
     out: &Output,
     c: Compression,
-    mtime: u32,
+    epoch: Option<u32>,
     start: Instant,
 ) -> anyhow::Result<()> {
     let context = || format!("writing {}", out.path.display());
-    let entries = tree.into_entries().with_context(context)?;
-    let mut stats = archive::write_image(entries, &out.path, c, mtime).with_context(context)?;
+    let mut entries = tree.into_entries().with_context(context)?;
+    if out.opts.dedup {
+        let n = dedup::dedup(&mut entries, |e| e.stored_mtime(epoch)).with_context(context)?;
+        if !out.opts.quiet {
+            eprintln!("mkimage: --dedup: {n} duplicate file(s) stored as hard links");
+        }
+    }
+    let before = prefixes(out, epoch).with_context(context)?;
+    let mut stats =
+        archive::write_image(entries, &out.path, c, epoch, &before).with_context(context)?;
     stats.seconds = start.elapsed().as_secs_f64();
-    eprintln!("mkimage: {}: {stats}", out.path.display());
+    if out.opts.json {
+        println!("{}", stats.json());
+    } else if !out.opts.quiet {
+        eprintln!("mkimage: {}: {stats}", out.path.display());
+    }
     Ok(())
 }
 
@@ -144,4 +131,34 @@ fn list(file: &std::path::Path) -> anyhow::Result<()> {
         summary.segments.join(", ")
     );
     Ok(())
+}
+
+fn extract(image: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
+    let summary = extract::extract(image, dir)
+        .with_context(|| format!("extracting {} into {}", image.display(), dir.display()))?;
+    for w in &summary.warnings {
+        eprintln!("mkimage: warning: {w}");
+    }
+    eprintln!(
+        "mkimage: {}: {} entries from {} segment(s) extracted into {}",
+        image.display(),
+        summary.entries,
+        summary.segments.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// The segments before the new one: `--append-to`'s image, or the
+/// `--microcode` archive.
+fn prefixes(out: &Output, epoch: Option<u32>) -> anyhow::Result<Vec<prefix::Prefix>> {
+    let mut before = Vec::new();
+    if let Some(image) = &out.opts.append_to {
+        before.push(prefix::Prefix::Image(image.clone()));
+    }
+    if let Some(dir) = &out.opts.microcode {
+        let segment = microcode::segment(dir, epoch.unwrap_or(0))?;
+        before.push(prefix::Prefix::Bytes(segment));
+    }
+    Ok(before)
 }

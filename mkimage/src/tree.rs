@@ -6,10 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, Metadata};
+use std::fs;
 use std::io;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// Longest image path the kernel unpacks: PATH_MAX (4096) with the NUL.
@@ -60,6 +59,8 @@ pub struct Entry {
     pub gid: u32,
     /// `(dev, ino)` of a source file with more than one link.
     pub link_id: Option<(u64, u64)>,
+    /// The source's mtime; `None` for entries made by mkimage.
+    pub mtime: Option<i64>,
 }
 
 impl Entry {
@@ -70,6 +71,7 @@ impl Entry {
             uid: 0,
             gid: 0,
             link_id: None,
+            mtime: None,
         }
     }
 
@@ -102,6 +104,17 @@ impl Entry {
     /// A compressed host file, stored decompressed (`size` bytes).
     pub fn unpacked(src: PathBuf, size: u64, perm: u32) -> Entry {
         Entry::new(Kind::Unpacked { src, size }, perm)
+    }
+
+    /// The mtime stored in the image: without `SOURCE_DATE_EPOCH` 0;
+    /// with it the source's mtime clamped to the epoch (and to 0), or
+    /// the epoch itself for entries without a source.
+    pub fn stored_mtime(&self, epoch: Option<u32>) -> u32 {
+        match (epoch, self.mtime) {
+            (None, _) => 0,
+            (Some(e), None) => e,
+            (Some(e), Some(m)) => m.clamp(0, i64::from(e)) as u32,
+        }
     }
 
     pub fn is_dir(&self) -> bool {
@@ -187,74 +200,6 @@ fn ancestors(name: &[u8]) -> impl Iterator<Item = &[u8]> {
         rest = &rest[..cut];
         Some(rest)
     })
-}
-
-/// An entry made from a source file's metadata (symlinks not followed).
-fn entry_from(path: &Path, meta: &Metadata, keep_owners: bool) -> Result<Entry, TreeError> {
-    let ft = meta.file_type();
-    let rdev = meta.rdev();
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
-    let kind = if ft.is_dir() {
-        Kind::Dir
-    } else if ft.is_file() {
-        let size = meta.len();
-        Kind::File {
-            src: path.to_path_buf(),
-            size,
-        }
-    } else if ft.is_symlink() {
-        Kind::Symlink {
-            target: read_target(path)?,
-        }
-    } else if ft.is_char_device() {
-        Kind::CharDev { major, minor }
-    } else if ft.is_block_device() {
-        Kind::BlockDev { major, minor }
-    } else if ft.is_fifo() {
-        Kind::Fifo
-    } else {
-        Kind::Socket
-    };
-    let mut entry = Entry::new(kind, meta.mode());
-    if keep_owners {
-        (entry.uid, entry.gid) = (meta.uid(), meta.gid());
-    }
-    if ft.is_file() && meta.nlink() > 1 {
-        entry.link_id = Some((meta.dev(), meta.ino()));
-    }
-    Ok(entry)
-}
-
-fn read_target(path: &Path) -> Result<Vec<u8>, TreeError> {
-    let target = fs::read_link(path)
-        .map_err(read_err(path))?
-        .into_os_string()
-        .into_vec();
-    if target.len() > MAX_TARGET {
-        return Err(TreeError::TargetTooLong {
-            path: path.to_path_buf(),
-            len: target.len(),
-        });
-    }
-    Ok(target)
-}
-
-/// A regular file given on the command line (symlinks followed). It is
-/// opened once so an unreadable file fails before any output is made.
-/// `perm` overrides the source's permissions.
-pub fn file_entry(src: &Path, perm: Option<u32>) -> Result<Entry, TreeError> {
-    let meta = fs::metadata(src).map_err(read_err(src))?;
-    if !meta.is_file() {
-        return Err(TreeError::NotAFile {
-            path: src.to_path_buf(),
-        });
-    }
-    File::open(src).map_err(read_err(src))?;
-    let kind = Kind::File {
-        src: src.to_path_buf(),
-        size: meta.len(),
-    };
-    Ok(Entry::new(kind, perm.unwrap_or(meta.mode())))
 }
 
 /// Entries of the image, in the making.
@@ -389,6 +334,11 @@ impl Tree {
         Ok(self.entries.into_iter().collect())
     }
 }
+
+#[path = "tree_source.rs"]
+mod source;
+use source::entry_from;
+pub use source::file_entry;
 
 #[cfg(test)]
 #[path = "tree_tests.rs"]

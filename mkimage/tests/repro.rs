@@ -92,7 +92,7 @@ fn builds_are_identical_too() {
 }
 
 #[test]
-fn source_date_epoch_sets_every_mtime() {
+fn source_date_epoch_clamps_every_new_mtime() {
     let s = Scratch::new("repro-epoch");
     make_tree(&s, "t", false);
     let zero = pack(&s, "t", "0.img", &[]);

@@ -167,3 +167,87 @@ pub fn mkfifo(path: &Path) {
     let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
     assert!(ok, "mkfifo {}", path.display());
 }
+
+/// One entry for [`newc`]: name, full mode, nlink, ino and data.
+pub struct Raw<'a> {
+    pub name: &'a str,
+    pub mode: u32,
+    pub ino: u32,
+    pub nlink: u32,
+    pub data: &'a [u8],
+}
+
+impl<'a> Raw<'a> {
+    pub fn file(name: &'a str, data: &'a [u8]) -> Raw<'a> {
+        Raw {
+            name,
+            mode: 0o100644,
+            ino: 0,
+            nlink: 1,
+            data,
+        }
+    }
+    pub fn dir(name: &'a str) -> Raw<'a> {
+        Raw {
+            name,
+            mode: 0o040755,
+            ino: 0,
+            nlink: 2,
+            data: b"",
+        }
+    }
+    pub fn symlink(name: &'a str, target: &'a str) -> Raw<'a> {
+        Raw {
+            name,
+            mode: 0o120777,
+            ino: 0,
+            nlink: 1,
+            data: target.as_bytes(),
+        }
+    }
+}
+
+fn pad4(out: &mut Vec<u8>) {
+    while !out.len().is_multiple_of(4) {
+        out.push(0);
+    }
+}
+
+/// An uncompressed newc archive, written by hand (for malformed input).
+pub fn newc(entries: &[Raw]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let trailer = Raw {
+        name: "TRAILER!!!",
+        mode: 0,
+        ino: 0,
+        nlink: 1,
+        data: b"",
+    };
+    for (i, e) in entries.iter().chain([&trailer]).enumerate() {
+        let ino = if e.ino == 0 { i as u32 + 1 } else { e.ino };
+        let fields = [
+            ino,
+            e.mode,
+            0,
+            0,
+            e.nlink,
+            0,
+            e.data.len() as u32,
+            0,
+            0,
+            0,
+            0,
+        ];
+        out.extend_from_slice(b"070701");
+        for f in fields {
+            out.extend_from_slice(format!("{f:08X}").as_bytes());
+        }
+        out.extend_from_slice(format!("{:08X}{:08X}", e.name.len() + 1, 0).as_bytes());
+        out.extend_from_slice(e.name.as_bytes());
+        out.push(0);
+        pad4(&mut out);
+        out.extend_from_slice(e.data);
+        pad4(&mut out);
+    }
+    out
+}

@@ -1,0 +1,38 @@
+//! mkimage as a library: the image builder, reader and extractor that
+//! the `mkimage` binary drives (also used by the fuzz targets).
+
+pub mod archive;
+pub mod bins;
+pub mod cli;
+pub mod compress;
+pub mod cpio;
+pub mod decompress;
+pub mod dedup;
+pub mod elf;
+pub mod extract;
+pub mod extract_fs;
+pub mod firmware;
+pub mod help;
+pub mod image;
+pub mod kconfig;
+pub mod kmod_bin;
+pub mod kmod_index;
+pub mod ldconf;
+pub mod ldso;
+pub mod list;
+pub mod lz4legacy;
+pub mod microcode;
+pub mod moddb;
+pub mod modinfo;
+pub mod modout;
+pub mod modules;
+pub mod output;
+pub mod prefix;
+pub mod segments;
+pub mod stats;
+#[cfg(test)]
+mod testelf;
+#[cfg(test)]
+mod testmods;
+pub mod threaded;
+pub mod tree;
