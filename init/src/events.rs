@@ -1,6 +1,7 @@
 //! The event loop's one waiting point: poll the signalfd with a timeout,
 //! reap on SIGCHLD, queue shutdown requests in arrival order.
 
+use crate::modules::hotplug::{Uevent, Uevents};
 use crate::reap;
 use crate::signals::{classify, Event, Request, Signals};
 use rustix::event::{poll, PollFd, PollFlags};
@@ -17,11 +18,28 @@ pub struct Events {
     tracked: Vec<i32>,
     /// Set once a drain found no children at all.
     pub no_children: bool,
+    /// The kernel's uevents, once hotplug is on.
+    uevents: Option<Uevents>,
+    /// Uevents received and not yet handled, in arrival order.
+    pub hotplug: Vec<Uevent>,
 }
 
 impl Events {
     pub fn new(signals: Signals) -> Self {
-        Events { signals, requests: VecDeque::new(), exits: HashMap::new(), tracked: Vec::new(), no_children: false }
+        Events {
+            signals,
+            requests: VecDeque::new(),
+            exits: HashMap::new(),
+            tracked: Vec::new(),
+            no_children: false,
+            uevents: None,
+            hotplug: Vec::new(),
+        }
+    }
+
+    /// Also waits for the kernel's uevents from now on.
+    pub fn listen_uevents(&mut self, uevents: Uevents) {
+        self.uevents = Some(uevents);
     }
 
     /// Remembers `pid`'s exit status when it ends (others are just reaped).
@@ -43,13 +61,24 @@ impl Events {
             tv_sec: d.as_secs() as _,
             tv_nsec: d.subsec_nanos() as _,
         });
-        let mut fds = [PollFd::new(&self.signals, PollFlags::IN)];
-        match poll(&mut fds, ts.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => {
-                crate::error!("poll on signalfd: {e}");
-                // Never spin: a broken poll still must not burn the CPU.
-                std::thread::sleep(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
+        let uevents_ready = {
+            let mut fds = vec![PollFd::new(&self.signals, PollFlags::IN)];
+            if let Some(u) = &self.uevents {
+                fds.push(PollFd::new(u, PollFlags::IN));
+            }
+            match poll(&mut fds, ts.as_ref()) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => {
+                    crate::error!("poll on signalfd: {e}");
+                    // Never spin: a broken poll still must not burn the CPU.
+                    std::thread::sleep(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
+                }
+            }
+            fds.get(1).is_some_and(|f| !f.revents().is_empty())
+        };
+        if uevents_ready {
+            if let Some(u) = &self.uevents {
+                self.hotplug.extend(u.drain());
             }
         }
         self.handle_pending();

@@ -53,6 +53,7 @@ pub fn run(args: &[String]) -> ! {
     let mut events = Events::new(signals);
     if !container {
         crate::modules::boot(&cfg.modules, cfg.coldplug_timeout);
+        listen_for_hotplug(&mut events);
     }
     bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
     crate::info!("boot scripts done");
@@ -61,6 +62,30 @@ pub fn run(args: &[String]) -> ! {
     let mut st = State { cfg, events, shells, container };
     recovery_command(&mut st);
     supervise_forever(st)
+}
+
+/// Devices that appear later (a USB disk plugged in) get their modules
+/// through the kernel's uevents.
+fn listen_for_hotplug(events: &mut Events) {
+    if !Path::new(crate::modules::HELPER_PATH).exists() {
+        return;
+    }
+    match crate::modules::hotplug::Uevents::open() {
+        Ok(u) => events.listen_uevents(u),
+        Err(e) => crate::warn!("no hotplug: cannot listen to the kernel's uevents: {e}"),
+    }
+}
+
+/// Starts `modprobe -q -b ALIAS` for every device that was added.
+fn handle_hotplug(events: &mut Events) {
+    for ev in std::mem::take(&mut events.hotplug) {
+        let Some(alias) = crate::modules::hotplug::wanted(&ev) else { continue };
+        crate::info!("hotplug: {} added; loading modules for {alias}", ev.devpath);
+        let argv = [crate::modules::HELPER_PATH.to_string(), "-q".into(), "-b".into(), alias.to_string()];
+        if let Err(e) = spawn::command(&argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached)) {
+            crate::warn!("hotplug: cannot start {}: {e}", argv[0]);
+        }
+    }
 }
 
 /// The hostname from /etc/hostname, so prompts and logs say which
@@ -178,6 +203,7 @@ fn main_loop(st: &mut State) {
         }
         let next = st.shells.start_due(&mut st.events);
         st.events.wait(next);
+        handle_hotplug(&mut st.events);
         st.shells.collect_exits(&mut st.events);
     }
 }

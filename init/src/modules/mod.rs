@@ -35,6 +35,7 @@ mod boot;
 pub mod coldplug;
 mod config;
 mod glob;
+pub mod hotplug;
 mod index;
 mod loader;
 mod parse;

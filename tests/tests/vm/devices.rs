@@ -15,7 +15,7 @@ use std::path::PathBuf;
 /// Drivers for what QEMU offers below (sd_mod for the SATA disk behind
 /// AHCI, matched by its `scsi:t-0x00` modalias); ext4 is deliberately not listed as
 /// something to load: the kernel asks for it when the disk is mounted.
-const MODULES: &[&str] = &["virtio_pci", "virtio_blk", "ahci", "sd_mod", "nvme", "virtio_net", "e1000", "ext4"];
+const MODULES: &[&str] = &["virtio_pci", "virtio_blk", "ahci", "sd_mod", "nvme", "virtio_net", "e1000", "ext4", "virtio_scsi"];
 
 fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
     let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
@@ -88,6 +88,29 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
     g.sh("echo NETDRV=$(test -d /sys/module/e1000 && test -d /sys/module/virtio_net && echo both)", "NETDRV=both", STEP)?;
     let nics = g.sh("ls /sys/class/net | grep -v lo | wc -l | sed 's/^/NICS=/'", r"NICS=(\d+)\r?\n", STEP)?;
     anyhow::ensure!(nics[1] == "2", "expected 2 NICs with drivers, found {}", nics[1]);
+    g.send_line("poweroff")?;
+    g.expect_exit(rescue_tests::ExitKind::PowerOff)
+}
+
+/// Hotplug: a virtio-scsi controller and a disk on it, added through the
+/// QEMU monitor after boot. Its driver was not loaded at boot; the kernel's
+/// uevents make PID 1 load it, and the disk appears and mounts.
+#[test]
+fn hotplugged_controller_gets_its_driver_and_disk() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let image = devices_image(&kernel)?;
+    let hot = small_disk("hot", "ON-HOTPLUG")?;
+    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60", Vec::new(), Vec::new())?;
+    g.wait_for_re(r"coldplug settled in \d+ ms", BOOT)?;
+    g.prompt(BOOT)?;
+    g.sh("echo SCSI-BEFORE=$(test -d /sys/module/virtio_scsi && echo loaded || echo absent)", "SCSI-BEFORE=absent", STEP)?;
+    g.monitor("device_add virtio-scsi-pci,id=hotscsi")?;
+    g.wait_for_re(r"hotplug: [^\r\n]* added; loading modules for pci:v00001AF4d0000100[48]", STEP)?;
+    g.monitor(&format!("drive_add 0 if=none,id=hot0,format=raw,file={}", hot.display()))?;
+    g.monitor("device_add scsi-hd,drive=hot0,bus=hotscsi.0")?;
+    let wait = "i=0; while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done";
+    g.sh(&format!("{wait}; mkdir -p /mnt/hot && mount -t ext4 /dev/sda /mnt/hot && cat /mnt/hot/marker; echo"), "ON-HOTPLUG", BOOT)?;
+    g.sh("echo SCSI-AFTER=$(test -d /sys/module/virtio_scsi && echo loaded)", "SCSI-AFTER=loaded", STEP)?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
 }
