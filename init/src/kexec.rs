@@ -70,13 +70,13 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     Ok(method)
 }
 
-enum Class {
+pub(crate) enum Class {
     Refused(&'static str),
     Unsupported,
     Other,
 }
 
-fn classify(e: &io::Error) -> Class {
+pub(crate) fn classify(e: &io::Error) -> Class {
     match e.raw_os_error() {
         Some(libc::EKEYREJECTED) => Class::Refused("signature rejected"),
         Some(libc::ENOKEY) => Class::Refused("no key to verify the signature"),
@@ -88,7 +88,7 @@ fn classify(e: &io::Error) -> Class {
 }
 
 /// The classic kexec_load through kexec-tools, when the image has it.
-fn kexec_tools(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<(), String> {
+pub(crate) fn kexec_tools(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<(), String> {
     let tool = KEXEC_TOOLS.iter().find(|p| Path::new(p).is_file()).ok_or("no kexec binary in the image")?;
     let mut cmd = Command::new(tool);
     cmd.arg("-l").arg(kernel).arg(format!("--command-line={cmdline}"));

@@ -20,14 +20,6 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const KEXEC_TOOLS: &[&str] = &[
-    "/sbin/kexec",
-    "/usr/sbin/kexec",
-    "/bin/kexec",
-    "/usr/bin/kexec",
-];
 
 /// What was loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,17 +149,18 @@ pub fn load_files(
         flags,
     ) {
         Ok(()) => Method::FileLoad,
-        Err(e) => match classify(&e) {
-            Class::Refused(why) => {
+        Err(e) => match kexec::classify(&e) {
+            kexec::Class::Refused(why) => {
                 return Err(KexecError::Refused {
                     path,
                     source: e,
                     why,
                 })
             }
-            Class::Other => return Err(KexecError::Failed { path, source: e }),
-            Class::Unsupported => {
-                kexec_tools(kernel, initrd, cmdline).map_err(|fallback| {
+            kexec::Class::Other => return Err(KexecError::Failed { path, source: e }),
+            kexec::Class::Unsupported => {
+                let initrd_path = initrd.map(MemFile::proc_path);
+                kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline).map_err(|fallback| {
                     KexecError::NoFallback {
                         path,
                         source: e,
@@ -184,62 +177,21 @@ pub fn load_files(
     Ok(method)
 }
 
-enum Class {
-    Refused(&'static str),
-    Unsupported,
-    Other,
-}
-
-/// As `kexec.rs` classifies kexec_file_load's errors.
-fn classify(e: &io::Error) -> Class {
-    match e.raw_os_error() {
-        Some(libc::EKEYREJECTED) => Class::Refused("signature rejected"),
-        Some(libc::ENOKEY) => Class::Refused("no key to verify the signature"),
-        Some(libc::EBADMSG) => Class::Refused("bad or missing signature"),
-        Some(libc::EPERM) => Class::Refused("lockdown (Secure Boot) or no CAP_SYS_BOOT"),
-        Some(libc::ENOSYS | libc::EINVAL | libc::ENOEXEC | libc::EOPNOTSUPP) => Class::Unsupported,
-        _ => Class::Other,
-    }
-}
-
-/// The classic kexec_load through kexec-tools, reading the memfds.
-fn kexec_tools(kernel: &MemFile, initrd: Option<&MemFile>, cmdline: &str) -> Result<(), String> {
-    let tool = KEXEC_TOOLS
-        .iter()
-        .find(|p| Path::new(p).is_file())
-        .ok_or("no kexec binary to fall back to")?;
-    let mut cmd = Command::new(tool);
-    cmd.arg("-l")
-        .arg(kernel.proc_path())
-        .arg(format!("--command-line={cmdline}"));
-    if let Some(i) = initrd {
-        cmd.arg(format!("--initrd={}", i.proc_path().display()));
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{tool} failed to start: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{tool} -l failed ({status})"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn refusals_are_not_worked_around() {
-        let class = |errno| classify(&io::Error::from_raw_os_error(errno));
+        let class = |errno| kexec::classify(&io::Error::from_raw_os_error(errno));
         for errno in [libc::EPERM, libc::EKEYREJECTED, libc::ENOKEY, libc::EBADMSG] {
-            assert!(matches!(class(errno), Class::Refused(_)), "{errno}");
+            assert!(matches!(class(errno), kexec::Class::Refused(_)), "{errno}");
         }
-        assert!(matches!(class(libc::EPERM), Class::Refused(why) if why.contains("lockdown")));
+        assert!(matches!(class(libc::EPERM), kexec::Class::Refused(why) if why.contains("lockdown")));
         for errno in [libc::ENOSYS, libc::EINVAL, libc::ENOEXEC, libc::EOPNOTSUPP] {
-            assert!(matches!(class(errno), Class::Unsupported), "{errno}");
+            assert!(matches!(class(errno), kexec::Class::Unsupported), "{errno}");
         }
-        assert!(matches!(class(libc::ENOMEM), Class::Other));
+        assert!(matches!(class(libc::ENOMEM), kexec::Class::Other));
         let e = KexecError::Refused {
             path: "/dev/sr0:/isolinux/kernel".into(),
             source: io::Error::from_raw_os_error(libc::EPERM),
