@@ -32,3 +32,5 @@ pub mod supervise;
 pub mod sync;
 pub mod sys;
 pub mod teardown;
+#[cfg(test)]
+mod test_rng;

@@ -6,21 +6,13 @@ use crate::handoff::grubcfg::{lex, parse_grubenv, Env};
 use crate::handoff::version::{glob_match, version_cmp};
 use crate::handoff::{bls, bzimage, grub, parse};
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
+use crate::test_rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+trait Text {
+    fn text(&mut self, len: usize) -> String;
+}
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
+impl Text for Rng {
     /// Text biased towards the characters the parsers care about.
     fn text(&mut self, len: usize) -> String {
         const SPECIAL: &[&str] = &[

@@ -9,21 +9,7 @@ use crate::iso::menu::{choose, discover};
 use crate::iso::volume::parse_dir;
 use crate::iso::{grub, syslinux};
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::test_rng::Rng;
 
 /// Everything a run does with an image; the number of errors met.
 fn exercise(iso: &Iso) -> usize {

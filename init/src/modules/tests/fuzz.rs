@@ -9,21 +9,13 @@ use crate::modules::{
 };
 use std::path::Path;
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
+use crate::test_rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+trait Text {
+    fn text(&mut self, len: usize) -> String;
+}
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
+impl Text for Rng {
     /// Text biased towards what the parsers and the matcher care about.
     fn text(&mut self, len: usize) -> String {
         const SPECIAL: &[&str] = &[
