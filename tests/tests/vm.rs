@@ -412,8 +412,9 @@ mod teardown;
 mod iso;
 
 /// Proves device bring-up without udev: coldplug by modalias finds disks on
-/// virtio-blk, AHCI and NVMe and drivers for two NICs, and the kernel's
-/// module requests are answered by rescue-init's modprobe applet.
+/// virtio-blk, virtio-scsi, AHCI, NVMe and USB storage on xhci (waiting for
+/// its delayed scan) and drivers for two NICs, and the kernel's module
+/// requests are answered by rescue-init's modprobe applet.
 #[path = "vm/devices.rs"]
 mod devices;
 

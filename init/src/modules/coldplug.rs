@@ -3,13 +3,16 @@
 //! aliases match makes new devices appear (virtio_pci brings the virtio
 //! devices that need virtio_blk, ...), so the scan repeats until a pass
 //! finds nothing new and no module was loaded for `quiet` (drivers that
-//! probe asynchronously, such as SATA, add their devices a little later).
+//! probe asynchronously, such as SATA, add their devices a little later)
+//! and nothing the kernel is known to do later is still pending (USB
+//! enumeration, usb-storage's delayed scan: `settle.rs`).
 //! CPU feature modules (`cpu:` modaliases: crypto acceleration, kvm) wait
 //! until the devices have settled, so disks come first. An overall
 //! deadline bounds it all.
 
 use super::backend::Backend;
 use super::loader::{LoadError, Loader};
+use super::settle::Settle;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,16 +38,19 @@ pub struct Report {
     pub timed_out: bool,
     /// `/sys/block` entries except loop and ram devices.
     pub block_devices: Vec<String>,
+    /// What the kernel was still doing when the deadline came.
+    pub pending: Option<String>,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.elapsed.as_millis();
         if self.timed_out {
-            write!(
-                f,
-                "coldplug stopped at its deadline after {ms} ms (not settled)"
-            )?;
+            write!(f, "coldplug stopped at its deadline after {ms} ms (not settled")?;
+            match &self.pending {
+                Some(why) => write!(f, ": {why})")?,
+                None => write!(f, ")")?,
+            }
         } else {
             write!(f, "coldplug settled in {ms} ms")?;
         }
@@ -87,24 +93,34 @@ pub fn run_with<B: Backend>(
     let mut deferred: Vec<String> = Vec::new();
     let mut report = Report::default();
     let mut last_load: Option<Instant> = None;
+    let mut settle = Settle::new();
     loop {
         report.passes += 1;
         let (cpu, mut batch): (Vec<String>, Vec<String>) = modaliases(&sys_root.join("devices"))
             .into_iter()
             .filter(|m| seen.insert(m.clone()))
             .partition(|m| m.starts_with("cpu:"));
+        settle.saw(&batch, Instant::now());
         deferred.extend(cpu);
         if batch.is_empty() {
             let waited = last_load.map_or(quiet, |t| t.elapsed());
             let now = Instant::now();
+            let pending = settle.pending(sys_root, now);
             if now >= end {
-                report.timed_out = waited < quiet || !deferred.is_empty();
+                report.timed_out = waited < quiet || !deferred.is_empty() || pending.is_some();
+                report.pending = pending;
                 break;
             }
-            if waited < quiet {
-                std::thread::sleep(RESCAN_PAUSE.min(quiet - waited).min(end - now));
+            if waited < quiet || pending.is_some() {
+                if pending.is_some() && pending != report.pending {
+                    crate::debug!("coldplug: waiting: {}", pending.as_deref().unwrap_or(""));
+                }
+                report.pending = pending;
+                let pause = if waited < quiet { RESCAN_PAUSE.min(quiet - waited) } else { RESCAN_PAUSE };
+                std::thread::sleep(pause.min(end - now));
                 continue;
             }
+            report.pending = None;
             if deferred.is_empty() {
                 break;
             }

@@ -21,7 +21,9 @@
 //!   modules found through an alias, never a module asked for by name.
 //!   The kernel is reached through a [`Backend`] so tests need no root.
 //! - [`coldplug`]: load a module for every `modalias` under
-//!   `/sys/devices`, pass after pass, until no new device shows up.
+//!   `/sys/devices`, pass after pass, until no new device shows up and
+//!   nothing known is pending (`settle.rs`: USB enumeration, usb-storage
+//!   scans).
 //! - [`modprobe_main`] (`applet.rs`): `modprobe` for the kernel's
 //!   `/proc/sys/kernel/modprobe` helper and for people.
 //! - [`boot`] (`boot.rs`): what PID 1 calls once the early mounts exist.
@@ -39,6 +41,7 @@ pub mod hotplug;
 mod index;
 mod loader;
 mod parse;
+mod settle;
 
 #[cfg(test)]
 mod tests;

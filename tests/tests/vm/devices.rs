@@ -1,6 +1,7 @@
 //! Device bring-up without udev, on Debian's modular kernel: an image made
 //! with `mkimage build --module ...` (modules stored with kmod's indexes)
-//! boots with disks on virtio-blk, AHCI and NVMe and two NICs. Built-in
+//! boots with disks on virtio-blk, virtio-scsi, AHCI, NVMe and USB mass
+//! storage behind an xhci controller, and two NICs. Built-in
 //! coldplug alone (no udev, no module list on the command line) must load
 //! their drivers and find every disk; mounting ext4 then goes through the
 //! kernel's module helper (`fs-ext4`, `crypto-crc32c`), which is
@@ -12,10 +13,15 @@ use anyhow::{Context, Result};
 use rescue_tests::{image, ImageSpec, Initramfs, Kernel};
 use std::path::PathBuf;
 
-/// Drivers for what QEMU offers below (sd_mod for the SATA disk behind
-/// AHCI, matched by its `scsi:t-0x00` modalias); ext4 is deliberately not listed as
-/// something to load: the kernel asks for it when the disk is mounted.
-const MODULES: &[&str] = &["virtio_pci", "virtio_blk", "ahci", "sd_mod", "nvme", "virtio_net", "e1000", "ext4", "virtio_scsi"];
+/// Drivers for what QEMU offers below (sd_mod for the disks behind AHCI,
+/// virtio-scsi and USB, matched by their `scsi:t-0x00` modalias; xhci_hcd
+/// and usbcore come as dependencies of xhci_pci); ext4 is deliberately not
+/// listed as something to load: the kernel asks for it when a disk is
+/// mounted.
+const MODULES: &[&str] = &[
+    "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "sd_mod", "nvme", "xhci_pci", "usb_storage", "uas",
+    "virtio_net", "e1000", "ext4",
+];
 
 fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
     let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
@@ -43,47 +49,83 @@ fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {
     Ok(img)
 }
 
-fn qemu_args(sata: &std::path::Path, nvme: &std::path::Path) -> Vec<String> {
-    let args = [
-        "-device".to_string(),
-        "ahci,id=ahci".into(),
-        "-drive".into(),
-        format!("file={},format=raw,if=none,id=sata0", sata.display()),
-        "-device".into(),
-        "ide-hd,drive=sata0,bus=ahci.0".into(),
-        "-drive".into(),
-        format!("file={},format=raw,if=none,id=nvm0", nvme.display()),
-        "-device".into(),
-        "nvme,serial=rescue0,drive=nvm0".into(),
-        "-netdev".into(),
-        "user,id=n0".into(),
-        "-device".into(),
-        "virtio-net-pci,netdev=n0".into(),
-        "-netdev".into(),
-        "user,id=n1".into(),
-        "-device".into(),
-        "e1000,netdev=n1".into(),
+/// `-drive` for a raw image that a `-device` attaches.
+fn drive(path: &std::path::Path, id: &str) -> [String; 2] {
+    ["-drive".into(), format!("file={},format=raw,if=none,id={id}", path.display())]
+}
+
+/// SATA on AHCI, a SCSI disk on virtio-scsi, NVMe, a USB stick on xhci
+/// and two NICs.
+fn qemu_args(disks: &Disks) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    args.extend(drive(&disks.sata, "sata0"));
+    args.extend(drive(&disks.vscsi, "vscsi0"));
+    args.extend(drive(&disks.nvme, "nvm0"));
+    args.extend(drive(&disks.usb, "usb0"));
+    let rest = [
+        "-device",
+        "ahci,id=ahci",
+        "-device",
+        "ide-hd,drive=sata0,bus=ahci.0",
+        "-device",
+        "virtio-scsi-pci,id=vscsi",
+        "-device",
+        "scsi-hd,drive=vscsi0,bus=vscsi.0",
+        "-device",
+        "nvme,serial=rescue0,drive=nvm0",
+        "-device",
+        "qemu-xhci,id=xhci",
+        "-device",
+        "usb-storage,bus=xhci.0,drive=usb0",
+        "-netdev",
+        "user,id=n0",
+        "-device",
+        "virtio-net-pci,netdev=n0",
+        "-netdev",
+        "user,id=n1",
+        "-device",
+        "e1000,netdev=n1",
     ];
-    args.to_vec()
+    args.extend(rest.iter().map(|s| s.to_string()));
+    args
+}
+
+struct Disks {
+    sata: PathBuf,
+    vscsi: PathBuf,
+    nvme: PathBuf,
+    usb: PathBuf,
 }
 
 #[test]
 fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Result<()> {
     let kernel = Kernel::get()?;
     let image = devices_image(&kernel)?;
-    let (virtio, sata, nvme) = (small_disk("virtio", "ON-VIRTIO")?, small_disk("sata", "ON-SATA")?, small_disk("nvme", "ON-NVME")?);
-    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60", vec![virtio], qemu_args(&sata, &nvme))?;
+    let virtio = small_disk("virtio", "ON-VIRTIO")?;
+    let disks = Disks {
+        sata: small_disk("sata", "ON-SATA")?,
+        vscsi: small_disk("vscsi", "ON-VSCSI")?,
+        nvme: small_disk("nvme", "ON-NVME")?,
+        usb: small_disk("usb", "ON-USB")?,
+    };
+    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60", vec![virtio], qemu_args(&disks))?;
     let caps = g.wait_for_re(r"coldplug settled in \d+ ms: [^\r\n]*block devices: ([^\r\n]*)\r?\n", BOOT)?;
-    for disk in ["vda", "sda", "nvme0n1"] {
-        anyhow::ensure!(caps[1].split_whitespace().any(|d| d == disk), "coldplug did not find {disk}: [{}]", caps[1]);
+    let found: Vec<&str> = caps[1].split_whitespace().collect();
+    // The three SCSI-type disks (SATA, virtio-scsi, USB) are sda..sdc in
+    // whatever order their controllers finished probing.
+    for disk in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
+        anyhow::ensure!(found.contains(&disk), "the readiness line lacks {disk}: [{}]", caps[1]);
     }
     g.prompt(BOOT)?;
     g.sh("cat /proc/sys/kernel/modprobe", "/sbin/modprobe", STEP)?;
     g.sh("echo EXT4-BEFORE=$(test -d /sys/module/ext4 && echo loaded || echo absent)", "EXT4-BEFORE=absent", STEP)?;
-    for (dev, marker) in [("vda", "ON-VIRTIO"), ("sda", "ON-SATA"), ("nvme0n1", "ON-NVME")] {
-        let cmd = format!("mkdir -p /mnt/{dev} && mount -t ext4 /dev/{dev} /mnt/{dev} && cat /mnt/{dev}/marker; echo");
-        g.sh(&cmd, marker, STEP)?;
+    for dev in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
+        let cmd = format!("mkdir -p /mnt/{dev} && mount -t ext4 /dev/{dev} /mnt/{dev} && echo {dev}=$(cat /mnt/{dev}/marker)");
+        g.sh(&cmd, &format!("{dev}=ON-"), STEP)?;
     }
+    let all = g.sh("echo MARKERS=$(for f in /mnt/*/marker; do echo $(cat $f); done | sort | tr '\\n' ,)", r"MARKERS=(\S*)\r?\n", STEP)?;
+    anyhow::ensure!(all[1] == "ON-NVME,ON-SATA,ON-USB,ON-VIRTIO,ON-VSCSI,", "markers read: {}", all[1]);
+    g.sh("echo USBDRV=$(test -d /sys/module/xhci_pci && test -d /sys/module/usb_storage && echo both)", "USBDRV=both", STEP)?;
     g.sh("echo CRC=$(test -d /sys/module/crc32c_generic -o -d /sys/module/crc32c_intel && echo yes)", "CRC=yes", STEP)?;
     g.sh("echo NETDRV=$(test -d /sys/module/e1000 && test -d /sys/module/virtio_net && echo both)", "NETDRV=both", STEP)?;
     let nics = g.sh("ls /sys/class/net | grep -v lo | wc -l | sed 's/^/NICS=/'", r"NICS=(\d+)\r?\n", STEP)?;
