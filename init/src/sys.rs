@@ -1,5 +1,6 @@
 //! The few system calls rustix does not offer (signal masks, signalfd,
-//! signal dispositions, `kill(-1)`, fork-for-reboot). This is the only
+//! signal dispositions, `kill(-1)`, fork-for-reboot, module loading and
+//! unloading). This is the only
 //! module allowed to use `unsafe`; every block says why it is sound.
 #![allow(unsafe_code)]
 
@@ -195,6 +196,19 @@ pub fn finit_module(module: BorrowedFd<'_>, params: &CStr, flags: i32) -> io::Re
     // SAFETY: the fd is borrowed and open for the call; `params` is a live
     // NUL-terminated string the kernel only reads.
     let rc = unsafe { libc::syscall(libc::SYS_finit_module, module.as_raw_fd(), params.as_ptr(), flags) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `delete_module(name, O_NONBLOCK)`: unloads the module `name`. Never
+/// forced (no O_TRUNC) and never waiting: a module in use gives EWOULDBLOCK
+/// (or EBUSY) at once.
+pub fn delete_module(name: &CStr) -> io::Result<()> {
+    // SAFETY: `name` is a live NUL-terminated string the kernel only
+    // reads; the flags are plain integers.
+    let rc = unsafe { libc::syscall(libc::SYS_delete_module, name.as_ptr(), libc::O_NONBLOCK) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }

@@ -3,12 +3,13 @@
 //! module (`fs-ext4`, `crypto-crc32c`, ...); people run it too.
 //!
 //! `modprobe [-q] [-n] [-v] [-a] [-b] [-D] [-d DIR] [-S RELEASE] [--] NAME [PARAM...]`
-//! (`-a`: every argument is a module). `-r` is not supported yet: it
-//! needs `delete_module`. Exit status 0 on success (a blacklisted alias
-//! counts as success, as in kmod), 1 on failure, 2 on bad usage.
+//! (`-a`: every argument is a module) and `modprobe -r [-n] [-v] NAME...`
+//! (`remove.rs`). Exit status 0 on success (a blacklisted alias counts as
+//! success, as in kmod), 1 on failure, 2 on bad usage.
 
 use super::backend::{Backend, KernelBackend};
 use super::loader::{LoadError, Loader, Location, Step};
+use super::remove::remove;
 use super::{kernel_release, normalize, Config, Index, MODULES_ROOT};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ struct Opts {
 }
 
 const USAGE: &str = "usage: modprobe [-q] [-n] [-v] [-a] [-b] [-D] [-d DIR] [-S RELEASE] [--] NAME [PARAM=VALUE...]\n\
+       modprobe -r [-q] [-n] [-v] NAME...\n\
   -q, --quiet          say nothing about modules that cannot be found or loaded\n\
   -n, --dry-run        do everything but load\n\
   -v, --verbose        print the insmod steps\n\
@@ -55,7 +57,7 @@ const USAGE: &str = "usage: modprobe [-q] [-n] [-v] [-a] [-b] [-D] [-d DIR] [-S 
   -D, --show-depends   print the load steps (insmod PATH PARAMS) and stop\n\
   -d, --dirname DIR    modules are in DIR/lib/modules/RELEASE\n\
   -S, --set-version R  use RELEASE R instead of the running kernel's\n\
-  -r, --remove         not supported yet";
+  -r, --remove         unload every NAME, then its dependencies nothing uses";
 
 /// Options that take a value: (short, long).
 const VALUED: [(char, &str); 2] = [('d', "dirname"), ('S', "set-version")];
@@ -182,14 +184,10 @@ pub(super) fn modprobe_with<B: Backend>(
     err: &mut dyn Write,
 ) -> i32 {
     let o = match parse_args(args) {
-        Ok(o) if !o.words.is_empty() || o.remove => o,
+        Ok(o) if !o.words.is_empty() => o,
         Ok(_) => return usage(err, "no module named"),
         Err(msg) => return usage(err, &msg),
     };
-    if o.remove {
-        let _ = writeln!(err, "modprobe: -r (removing modules) is not supported yet");
-        return 1;
-    }
     let dir = o
         .dirname
         .clone()
@@ -216,6 +214,10 @@ pub(super) fn modprobe_with<B: Backend>(
         out,
         err,
     };
+    if o.remove {
+        let failed = o.words.iter().filter(|n| !run.remove(n)).count();
+        return i32::from(failed > 0);
+    }
     let (names, params) = match o.all {
         true => (&o.words[..], String::new()),
         false => (&o.words[..1], o.words[1..].join(" ")),
@@ -279,6 +281,27 @@ impl<B: Backend> Run<'_, B> {
         match result {
             Ok(_) => true,
             Err(e) => self.complain(true, &format!("ERROR: could not insert {name}: {e}")),
+        }
+    }
+
+    /// `-r NAME`: false on failure. `-v` and `-n` print an `rmmod` line
+    /// per module, and with `-v` the dependencies left loaded.
+    fn remove(&mut self, name: &str) -> bool {
+        match remove(&mut self.loader, name, self.o.dry_run) {
+            Ok(done) => {
+                if self.o.verbose || self.o.dry_run {
+                    for m in &done.modules {
+                        let _ = writeln!(self.out, "rmmod {m}");
+                    }
+                }
+                if self.o.verbose {
+                    for k in &done.kept {
+                        let _ = writeln!(self.err, "modprobe: kept {k}");
+                    }
+                }
+                true
+            }
+            Err(e) => self.complain(true, &format!("ERROR: {e}")),
         }
     }
 

@@ -10,9 +10,29 @@ pub trait Backend {
     fn load(&mut self, path: &Path, params: &str) -> io::Result<()>;
     /// True when the module `name` is in the kernel already.
     fn is_loaded(&self, name: &str) -> bool;
+    /// Unloads the module `name` (never forced).
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        let _ = name;
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+    /// What keeps the loaded module `name` in the kernel.
+    fn users(&self, name: &str) -> Users {
+        let _ = name;
+        Users::default()
+    }
 }
 
-/// The real kernel: `finit_module`, `/sys/module`, `/proc/modules`.
+/// The modules that use a module (`/sys/module/NAME/holders`) and its
+/// reference count (`refcnt`: one per holder, plus open devices, mounted
+/// filesystems, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Users {
+    pub holders: Vec<String>,
+    pub refcnt: u32,
+}
+
+/// The real kernel: `finit_module`, `delete_module`, `/sys/module`,
+/// `/proc/modules`.
 #[derive(Debug, Clone)]
 pub struct KernelBackend {
     sys_root: PathBuf,
@@ -49,6 +69,25 @@ impl Backend for KernelBackend {
         let file = std::fs::File::open(path)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot open: {e}")))?;
         crate::sys::finit_module(file.as_fd(), &params, 0)
+    }
+
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        let name = std::ffi::CString::new(name)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in module name"))?;
+        crate::sys::delete_module(&name)
+    }
+
+    fn users(&self, name: &str) -> Users {
+        let dir = self.sys_root.join("module").join(name);
+        let mut holders: Vec<String> = std::fs::read_dir(dir.join("holders"))
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        holders.sort();
+        let refcnt = std::fs::read_to_string(dir.join("refcnt"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        Users { holders, refcnt }
     }
 
     fn is_loaded(&self, name: &str) -> bool {

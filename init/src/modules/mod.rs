@@ -25,7 +25,8 @@
 //!   nothing known is pending (`settle.rs`: USB enumeration, usb-storage
 //!   scans).
 //! - [`modprobe_main`] (`applet.rs`): `modprobe` for the kernel's
-//!   `/proc/sys/kernel/modprobe` helper and for people.
+//!   `/proc/sys/kernel/modprobe` helper and for people; [`remove`]
+//!   (`remove.rs`) is its `-r`.
 //! - [`boot`] (`boot.rs`): what PID 1 calls once the early mounts exist.
 //!
 //! Names are compared normalised: `-` becomes `_` (outside `[...]` in
@@ -41,13 +42,15 @@ pub mod hotplug;
 mod index;
 mod loader;
 mod parse;
+mod remove;
 mod settle;
 
 #[cfg(test)]
 mod tests;
 
 pub use applet::{modprobe_main, set_kernel_helper, HELPER_PATH, HELPER_SYSCTL};
-pub use backend::{Backend, KernelBackend};
+pub use backend::{Backend, KernelBackend, Users};
+pub use remove::{remove, RemoveError, Removed};
 pub use boot::{boot, boot_with, BootOptions, COLDPLUG_DEADLINE};
 pub use config::{
     conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,

@@ -130,8 +130,20 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
     g.sh("echo NETDRV=$(test -d /sys/module/e1000 && test -d /sys/module/virtio_net && echo both)", "NETDRV=both", STEP)?;
     let nics = g.sh("ls /sys/class/net | grep -v lo | wc -l | sed 's/^/NICS=/'", r"NICS=(\d+)\r?\n", STEP)?;
     anyhow::ensure!(nics[1] == "2", "expected 2 NICs with drivers, found {}", nics[1]);
+    modprobe_remove(&mut g)?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
+}
+
+/// `modprobe -r`: a module holding mounted filesystems stays; virtio_net
+/// (its NIC down) goes, with the two modules only it used, while virtio,
+/// which the disks still use, stays.
+fn modprobe_remove(g: &mut Guest) -> Result<()> {
+    g.sh("/sbin/modprobe -r ext4; echo RC=$?", r"module ext4 is in use[^\r\n]*\r?\nRC=1", STEP)?;
+    g.sh("/sbin/modprobe -r -v virtio_net; echo RC=$?", r"rmmod virtio_net\r?\n[^R]*RC=0", STEP)?;
+    let gone = "for m in virtio_net net_failover failover; do test -d /sys/module/$m || echo $m; done | tr '\\n' ,";
+    g.sh(&format!("echo GONE=$({gone}) KEPT=$(test -d /sys/module/virtio && echo virtio)"), "GONE=virtio_net,net_failover,failover, KEPT=virtio", STEP)?;
+    Ok(())
 }
 
 /// Hotplug: a virtio-scsi controller and a disk on it, added through the

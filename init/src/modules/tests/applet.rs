@@ -45,6 +45,12 @@ impl crate::modules::Backend for Recorder<'_> {
     fn is_loaded(&self, name: &str) -> bool {
         self.0.as_ref().unwrap().is_loaded(name)
     }
+    fn remove(&mut self, name: &str) -> std::io::Result<()> {
+        self.0.as_mut().unwrap().remove(name)
+    }
+    fn users(&self, name: &str) -> crate::modules::Users {
+        self.0.as_ref().unwrap().users(name)
+    }
 }
 
 fn ko(t: &TempDir, rel: &str) -> String {
@@ -129,7 +135,7 @@ fn errors_and_unsupported() {
     let o = modprobe(&t, &["-r", "virtio_blk"], Fake::default());
     assert_eq!(
         (o.code, o.stderr.as_str()),
-        (1, "modprobe: -r (removing modules) is not supported yet\n")
+        (1, "modprobe: ERROR: module virtio_blk is not loaded\n")
     );
     let o = modprobe(&t, &["--bogus"], Fake::default());
     assert_eq!(o.code, 2);
@@ -155,4 +161,65 @@ fn blacklist_applies_to_aliases_and_with_b_to_names() {
     assert!(o.fake.loads.is_empty());
     let o = modprobe(&t, &["virtio_net"], Fake::default());
     assert_eq!(o.fake.names().last(), Some(&"virtio_net"));
+}
+
+/// virtio_blk loaded with what it needs; virtio_pci also uses virtio and
+/// virtio_ring when `pci` is set.
+fn virtio_loaded(pci: bool) -> Fake {
+    let mut fake = Fake::default();
+    for m in ["virtio_ring", "virtio", "virtio_blk"] {
+        fake.preloaded.insert(m.into());
+    }
+    let mut users = |name: &str, holders: &[&str]| {
+        let holders: Vec<String> = holders.iter().map(|s| s.to_string()).collect();
+        let refcnt = holders.len() as u32;
+        fake.users.insert(name.into(), crate::modules::Users { holders, refcnt });
+    };
+    if pci {
+        users("virtio", &["virtio_blk", "virtio_pci"]);
+        users("virtio_ring", &["virtio", "virtio_blk", "virtio_pci"]);
+    } else {
+        users("virtio", &["virtio_blk"]);
+        users("virtio_ring", &["virtio", "virtio_blk"]);
+    }
+    if pci {
+        fake.preloaded.insert("virtio_pci".into());
+    }
+    fake
+}
+
+#[test]
+fn remove_unloads_the_module_then_unused_dependencies() {
+    let t = TempDir::with_good_index();
+    let o = modprobe(&t, &["-r", "-v", "virtio_blk"], virtio_loaded(false));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.fake.removed, ["virtio_blk", "virtio", "virtio_ring"]);
+    assert_eq!(o.stdout, "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n");
+    // virtio_pci still uses virtio and virtio_ring: they stay, and -v says why.
+    let o = modprobe(&t, &["-r", "-v", "virtio_blk"], virtio_loaded(true));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.fake.removed, ["virtio_blk"]);
+    assert!(o.stderr.contains("kept virtio: still in use by virtio_pci"), "{}", o.stderr);
+    // -n: the same plan, nothing unloaded.
+    let o = modprobe(&t, &["-r", "-n", "virtio_blk"], virtio_loaded(false));
+    assert_eq!((o.code, o.fake.removed.len()), (0, 0));
+    assert_eq!(o.stdout, "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n");
+}
+
+#[test]
+fn remove_refuses_modules_in_use_built_in_or_absent() {
+    let t = TempDir::with_good_index();
+    let mut mounted = virtio_loaded(false);
+    mounted.users.insert("virtio_blk".into(), crate::modules::Users { holders: vec![], refcnt: 1 });
+    let o = modprobe(&t, &["-r", "virtio_blk"], mounted);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "modprobe: ERROR: module virtio_blk is in use (1 references)\n");
+    assert!(o.fake.removed.is_empty());
+    let o = modprobe(&t, &["-r", "virtio"], virtio_loaded(false));
+    assert_eq!(o.stderr, "modprobe: ERROR: module virtio is in use by virtio_blk\n");
+    let o = modprobe(&t, &["-r", "zswap"], Fake::default());
+    assert_eq!(o.stderr, "modprobe: ERROR: module zswap is built into the kernel\n");
+    // -q: the kernel log gets it, not stderr; the status still says so.
+    let o = modprobe(&t, &["-q", "-r", "ext4"], Fake::default());
+    assert_eq!((o.code, o.stderr.as_str()), (1, ""));
 }

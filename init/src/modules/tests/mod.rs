@@ -9,7 +9,7 @@ mod fuzz;
 mod index;
 mod loader;
 
-use super::{name_from_path, Backend, Config, Index, Loader};
+use super::{name_from_path, Backend, Config, Index, Loader, Users};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -102,6 +102,10 @@ pub(super) struct Fake {
     pub fail: HashMap<String, i32>,
     /// Files (path, content) that appear when a module loads.
     pub creates: HashMap<String, Vec<(PathBuf, String)>>,
+    /// Holders and references of loaded modules (none when absent).
+    pub users: HashMap<String, Users>,
+    /// Modules unloaded, in order.
+    pub removed: Vec<String>,
 }
 
 impl Fake {
@@ -125,7 +129,31 @@ impl Backend for Fake {
     }
 
     fn is_loaded(&self, name: &str) -> bool {
-        self.preloaded.contains(name) || self.loads.iter().any(|(n, _)| n == name)
+        let present = self.preloaded.contains(name) || self.loads.iter().any(|(n, _)| n == name);
+        present && !self.removed.iter().any(|n| n == name)
+    }
+
+    /// As the kernel: refused while used; a module gone no longer holds
+    /// (and references) what it used.
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        if !self.is_loaded(name) {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        if self.users(name) != Users::default() {
+            return Err(io::Error::from_raw_os_error(libc::EWOULDBLOCK));
+        }
+        for u in self.users.values_mut() {
+            if let Some(i) = u.holders.iter().position(|h| h == name) {
+                u.holders.remove(i);
+                u.refcnt = u.refcnt.saturating_sub(1);
+            }
+        }
+        self.removed.push(name.to_string());
+        Ok(())
+    }
+
+    fn users(&self, name: &str) -> Users {
+        self.users.get(name).cloned().unwrap_or_default()
     }
 }
 
