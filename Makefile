@@ -87,3 +87,5 @@ fuzz:
 			-max_total_time=$(FUZZ_SECONDS)) || exit 1; \
 	done
 	cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run list -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p mkimage/fuzz/corpus/manifest && cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 \
+		cargo fuzz run manifest corpus/manifest ../tests/manifests -- -max_total_time=$(FUZZ_SECONDS)

@@ -19,6 +19,7 @@ use crate::cpio::{self, Header};
 use crate::decompress;
 use crate::output::{AtomicFile, OutputError};
 use crate::prefix::{self, Prefix};
+use crate::progress::Progress;
 pub use crate::stats::Stats;
 use crate::threaded::Threaded;
 use crate::tree::{show, Entry, Kind};
@@ -231,18 +232,28 @@ fn changed(path: &Path, expected: u64) -> ArchiveError {
     }
 }
 
+/// The bytes of data an entry writes (none for early hard link members).
+fn data_bytes(p: &Planned) -> u64 {
+    match p.with_data {
+        true => crate::limits::data_size(&p.entry),
+        false => 0,
+    }
+}
+
 /// Writes `entries` (sorted, parents first) as a newc archive compressed
 /// with `c` to `out`, atomically, after the segments `before`. Mtimes are those of
-/// [`Entry::stored_mtime`] for `epoch`.
+/// [`Entry::stored_mtime`] for `epoch`. `progress` counts the entries.
 pub fn write_image(
     entries: Vec<(Vec<u8>, Entry)>,
     out: &Path,
     c: Compression,
     epoch: Option<u32>,
     before: &[Prefix],
+    progress: &mut Progress,
 ) -> Result<Stats, ArchiveError> {
     let start = Instant::now();
     let planned = plan(entries)?;
+    progress.start(planned.len(), planned.iter().map(data_bytes).sum());
     let (guard, mut file) = AtomicFile::create(out)?;
     let prefix_len = prefix::write(&mut file, before, &guard)?;
     let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file))
@@ -251,7 +262,9 @@ pub fn write_image(
     let mut w = cpio::Writer::new(BufWriter::with_capacity(BUFFER, threaded));
     for p in &planned {
         write_entry(&mut w, p, epoch, &guard)?;
+        progress.step(data_bytes(p));
     }
+    progress.finish();
     let (file, bytes_in) = finish(w).map_err(|e| guard.write_err(e))?;
     let total = file.metadata().map_err(|e| guard.write_err(e))?.len();
     guard.commit(file)?;

@@ -7,10 +7,10 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use crate::compress::{Compression, Method};
 pub use crate::help::{BUILD_HELP, EXTRACT_HELP, LIST_HELP, MAIN_HELP, PACK_HELP};
 use crate::image::BuildSpec;
-use crate::kconfig::{Choice, KernelRef};
+use crate::kconfig::Choice;
+use crate::limits::Limit;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -36,6 +36,12 @@ pub struct WriteOpts {
     pub json: bool,
     /// `--microcode` (build): the early microcode directory.
     pub microcode: Option<PathBuf>,
+    /// `--warn-image-size`: when the image size gets a warning.
+    pub warn_image: Limit,
+    /// `--warn-file-size`: when a single file gets a warning.
+    pub warn_file: Limit,
+    /// `--top N`: directories in the summary's largest list.
+    pub top: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,14 +82,25 @@ enum Arg {
 }
 
 struct Parser {
+    /// Arguments from a manifest, with their `FILE:LINE`; read first.
+    queued: std::collections::VecDeque<(OsString, String)>,
     args: std::vec::IntoIter<OsString>,
     inline: Option<OsString>,
     only_positional: bool,
     command: &'static str,
+    /// Where the current option comes from, if from a manifest.
+    origin: Option<String>,
+    /// Options given once that a manifest set: the command line may
+    /// replace them.
+    from_manifest: Vec<String>,
 }
 
 const SHORT: [(u8, &str); 3] = [(b'o', "output"), (b'h', "help"), (b'V', "version")];
-const LONG: [&str; 25] = [
+const LONG: [&str; 29] = [
+    "config",
+    "warn-image-size",
+    "warn-file-size",
+    "top",
     "microcode",
     "quiet",
     "json",
@@ -112,7 +129,24 @@ const LONG: [&str; 25] = [
 ];
 
 impl Parser {
+    fn new(args: Vec<OsString>, queued: Vec<(OsString, String)>) -> Self {
+        Parser {
+            queued: queued.into(),
+            args: args.into_iter(),
+            inline: None,
+            only_positional: false,
+            command: "",
+            origin: None,
+            from_manifest: Vec::new(),
+        }
+    }
+
+    /// An error; one about a manifest setting names its file and line.
     fn err(&self, message: String) -> UsageError {
+        let message = match &self.origin {
+            Some(at) => format!("{at}: {message}"),
+            None => message,
+        };
         UsageError {
             message,
             command: self.command,
@@ -123,6 +157,12 @@ impl Parser {
         if let Some(v) = self.inline.take() {
             return Err(self.err(format!("unexpected value {:?}", v.to_string_lossy())));
         }
+        if let Some((arg, origin)) = self.queued.pop_front() {
+            // Manifest arguments are always `--key=value` or `--key`.
+            self.origin = Some(origin);
+            return self.option(arg.as_bytes()).map(Some);
+        }
+        self.origin = None;
         let Some(arg) = self.args.next() else {
             return Ok(None);
         };
@@ -142,7 +182,8 @@ impl Parser {
             let eq = long.iter().position(|&b| b == b'=');
             let name = &long[..eq.unwrap_or(long.len())];
             let known = LONG.iter().find(|l| l.as_bytes() == name).copied();
-            let shown = format!("--{}", String::from_utf8_lossy(name));
+            let dashes = if self.origin.is_some() { "" } else { "--" };
+            let shown = format!("{dashes}{}", String::from_utf8_lossy(name));
             (known, shown, eq.map(|i| &long[i + 1..]))
         } else {
             let known = SHORT.iter().find(|(c, _)| *c == bytes[1]).map(|(_, l)| *l);
@@ -174,92 +215,16 @@ impl Parser {
     }
 }
 
-/// `--output`, `--compress`, `--level`, `--kernel-config` and `--kver`,
-/// shared by build and pack.
-#[derive(Default)]
-struct OutputOpts {
-    path: Option<PathBuf>,
-    choice: Choice,
-    config: Option<PathBuf>,
-    kver: Option<String>,
-    /// Whether `--kver` may come with `--kernel-config` (build: the
-    /// version then names the modules only).
-    both: bool,
-    opts: WriteOpts,
-}
-
-impl OutputOpts {
-    /// Takes the option if it is one of ours.
-    fn take(&mut self, p: &mut Parser, name: &str, shown: &str) -> Result<bool, UsageError> {
-        match name {
-            "output" => self.path = Some(p.value(shown)?.into()),
-            "dedup" => self.opts.dedup = true,
-            "quiet" => self.opts.quiet = true,
-            "json" => self.opts.json = true,
-            "append-to" => {
-                let path = p.value(shown)?.into();
-                once(p, shown, &mut self.opts.append_to, path)?;
-            }
-            "compress" => {
-                let m = p.text(shown)?.parse().map_err(|e| p.err(e))?;
-                self.choice.method = Some(m);
-            }
-            "level" => {
-                let text = p.text(shown)?;
-                let n = text
-                    .parse()
-                    .map_err(|_| p.err(format!("{shown}: not a number: {text:?}")))?;
-                self.choice.level = Some(n);
-            }
-            "kernel-config" => {
-                let path = p.value(shown)?.into();
-                once(p, shown, &mut self.config, path)?;
-            }
-            "kver" => {
-                let v = p.text(shown)?;
-                if v.is_empty() || v.contains('/') || v == "." || v == ".." {
-                    return Err(p.err(format!("{shown}: not a kernel version: {v:?}")));
-                }
-                once(p, shown, &mut self.kver, v)?;
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn finish(mut self, p: &Parser) -> Result<Output, UsageError> {
-        let path = self.path.ok_or_else(|| p.err("missing -o FILE".into()))?;
-        self.choice.kernel = match (self.config, self.kver) {
-            (Some(_), Some(_)) if !self.both => {
-                return Err(p.err("give only one of --kernel-config and --kver".into()))
-            }
-            (Some(c), _) => Some(KernelRef::Config(c)),
-            (None, Some(v)) => Some(KernelRef::Version(v)),
-            (None, None) => None,
-        };
-        // Without a method or a kernel config, gzip is the default: the
-        // level can be checked now. Otherwise it is checked once the
-        // method is known.
-        let known = match (&self.choice.method, &self.choice.kernel) {
-            (Some(m), _) => Some(*m),
-            (None, None) => Some(Method::Gzip),
-            (None, Some(_)) => None,
-        };
-        if let Some(method) = known {
-            Compression::new(method, self.choice.level).map_err(|e| p.err(e))?;
-        }
-        Ok(Output {
-            path,
-            choice: self.choice,
-            opts: self.opts,
-        })
-    }
-}
-
-/// Sets an option that may be given only once.
-fn once<T>(p: &Parser, shown: &str, slot: &mut Option<T>, value: T) -> Result<(), UsageError> {
-    if slot.is_some() {
+/// Sets an option that may be given only once; on the command line it
+/// may replace the manifest's value.
+fn once<T>(p: &mut Parser, shown: &str, slot: &mut Option<T>, value: T) -> Result<(), UsageError> {
+    let name = shown.trim_start_matches('-').to_string();
+    let replaces = p.origin.is_none() && p.from_manifest.contains(&name);
+    if slot.is_some() && !replaces {
         return Err(p.err(format!("{shown} given twice")));
+    }
+    if p.origin.is_some() {
+        p.from_manifest.push(name);
     }
     *slot = Some(value);
     Ok(())
@@ -274,12 +239,7 @@ fn unexpected(p: &Parser, arg: Arg) -> UsageError {
 
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
-    let mut p = Parser {
-        args: args.into_iter(),
-        inline: None,
-        only_positional: false,
-        command: "",
-    };
+    let mut p = Parser::new(args, Vec::new());
     match p.next()? {
         None => Err(p.err("missing command".into())),
         Some(Arg::Opt("help", _)) => Ok(Command::Help(MAIN_HELP)),
@@ -366,6 +326,11 @@ fn parse_extract(mut p: Parser) -> Result<Command, UsageError> {
 
 #[path = "cli_build.rs"]
 mod build;
+#[path = "cli_output.rs"]
+mod output;
+use output::OutputOpts;
+#[path = "cli_config.rs"]
+mod config;
 
 #[cfg(test)]
 #[path = "cli_tests.rs"]

@@ -8,27 +8,59 @@ use super::{once, unexpected, Arg, Command, OutputOpts, Parser, UsageError, BUIL
 use crate::image::{BuildSpec, Node};
 use crate::modules::ModuleSpec;
 
-pub(super) fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
-    p.command = "build";
-    let mut out = OutputOpts {
-        both: true,
-        ..OutputOpts::default()
+/// `build`'s options as collected, before the checks at the end.
+#[derive(Default)]
+struct Collected {
+    out: OutputOpts,
+    spec: BuildSpec,
+    init: Option<PathBuf>,
+    config: Option<PathBuf>,
+}
+
+/// Parses build's options. With `--config FILE`, the manifest's settings
+/// come first and the command line's after them: a value the command line
+/// gives replaces the manifest's, and repeated options (`--rootfs`,
+/// `--file`, `--mknod`, `--bin`, `--module`) add to the manifest's.
+pub(super) fn parse_build(p: Parser) -> Result<Command, UsageError> {
+    let args: Vec<OsString> = p.args.collect();
+    let mut first = Parser::new(args.clone(), Vec::new());
+    first.command = "build";
+    let Some(c) = collect(&mut first)? else {
+        return Ok(Command::Help(BUILD_HELP));
     };
-    let mut spec = BuildSpec::default();
-    let mut init = None;
+    let Some(path) = &c.config else {
+        return finish(&first, c);
+    };
+    let mut p = Parser::new(args, super::config::load(path)?);
+    p.command = "build";
+    match collect(&mut p)? {
+        Some(c) => finish(&p, c),
+        None => Ok(Command::Help(BUILD_HELP)),
+    }
+}
+
+/// Reads every option; None for `--help`.
+fn collect(p: &mut Parser) -> Result<Option<Collected>, UsageError> {
+    let mut c = Collected::default();
+    c.out.both = true;
+    let spec = &mut c.spec;
     while let Some(arg) = p.next()? {
         match arg {
-            Arg::Opt("help", _) => return Ok(Command::Help(BUILD_HELP)),
-            Arg::Opt(name, shown) if out.take(&mut p, name, &shown)? => {}
-            Arg::Opt("init", shown) => init = Some(p.value(&shown)?.into()),
+            Arg::Opt("help", _) => return Ok(None),
+            Arg::Opt(name, shown) if c.out.take(p, name, &shown)? => {}
+            Arg::Opt("config", shown) => {
+                let path = p.value(&shown)?.into();
+                once(p, &shown, &mut c.config, path)?;
+            }
+            Arg::Opt("init", shown) => c.init = Some(p.value(&shown)?.into()),
             Arg::Opt("rootfs", shown) => spec.rootfs.push(p.value(&shown)?.into()),
             Arg::Opt("file", shown) => {
                 let v = p.value(&shown)?;
-                spec.files.push(parse_file(&p, &v)?);
+                spec.files.push(parse_file(p, &v)?);
             }
             Arg::Opt("mknod", shown) => {
                 let v = p.value(&shown)?;
-                spec.nodes.push(parse_node(&p, &v)?);
+                spec.nodes.push(parse_node(p, &v)?);
             }
             Arg::Opt("bin", shown) => {
                 let v = p.value(&shown)?;
@@ -41,19 +73,30 @@ pub(super) fn parse_build(mut p: Parser) -> Result<Command, UsageError> {
             Arg::Opt("record-cmdline", _) => spec.record_cmdline = Some("/proc/cmdline".into()),
             Arg::Opt("microcode", shown) => {
                 let dir = p.value(&shown)?.into();
-                once(&p, &shown, &mut out.opts.microcode, dir)?;
+                once(p, &shown, &mut c.out.opts.microcode, dir)?;
             }
-            Arg::Opt(name, shown) if module_option(&mut p, &mut spec.modules, name, &shown)? => {}
-            other => return Err(unexpected(&p, other)),
+            Arg::Opt(name, shown) if module_option(p, &mut spec.modules, name, &shown)? => {}
+            other => return Err(unexpected(p, other)),
         }
     }
+    Ok(Some(c))
+}
+
+/// The checks once every option is read.
+fn finish(p: &Parser, c: Collected) -> Result<Command, UsageError> {
+    let Collected {
+        out,
+        mut spec,
+        init,
+        ..
+    } = c;
     spec.init = init.ok_or_else(|| p.err("missing --init FILE".into()))?;
     spec.modules.kver = out.kver.clone();
     if out.opts.microcode.is_some() && out.opts.append_to.is_some() {
         // The early loader reads only an uncompressed archive at the start.
         return Err(p.err("--microcode must be the first segment: not with --append-to".into()));
     }
-    let out = out.finish(&p)?;
+    let out = out.finish(p)?;
     Ok(Command::Build {
         spec: Box::new(spec),
         out,

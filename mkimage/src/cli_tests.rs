@@ -1,4 +1,6 @@
 use super::*;
+use crate::compress::Method;
+use crate::kconfig::KernelRef;
 
 fn args(line: &str) -> Vec<OsString> {
     line.split_whitespace().map(OsString::from).collect()

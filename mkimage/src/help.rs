@@ -44,7 +44,13 @@ macro_rules! output_options {
       --json                         the summary as one JSON object on stdout:
                                      entries, bytes_in, bytes_out (of the new
                                      segment), ratio (bytes_out/bytes_in),
-                                     seconds, compression, file_size
+                                     seconds, compression, file_size,
+                                     largest ([{dir, bytes}]), warnings
+      --top N                        list the N directories with the most
+                                     data (default 5, 0 for none)
+      --warn-image-size SIZE|none    warn above SIZE (N, NK, NM, NG) instead
+                                     of the boot limits below
+      --warn-file-size SIZE|none     warn about a file above SIZE (default 64M)
 "
     };
 }
@@ -53,6 +59,14 @@ macro_rules! output_options {
 macro_rules! compression_note {
     () => {
         "
+Sizes: the image gets a warning above the largest of these it passes:
+32 MiB - 512 bytes (a TFTP client without block-number rollover stops at
+65535 blocks of 512 bytes: PXE), 2 GiB - 1 (the x86 boot protocol's
+initrd_addr_max, below which BIOS loaders put the whole image) and 4 GiB
+- 1 (a larger file needs several ISO 9660 extents). The summary lists the
+directories (cut to 3 components) with the most data. On a terminal,
+stderr shows progress while the archive is written.
+
 Without --compress: zstd if the target kernel's config (--kernel-config or
 --kver) has CONFIG_RD_ZSTD=y, else gzip; stderr says which and why. A
 --compress whose CONFIG_RD_* the config does not enable gives a warning.
@@ -78,6 +92,7 @@ modules and firmware, --file, --mknod, --bin. Then /dev, /proc, /sys,
 added unless already there.
 
 Options:
+      --config FILE                  read options from a manifest (below)
       --init FILE                    the rescue-init binary (required)
       --rootfs DIR                   overlay the contents of DIR (repeatable)
       --file SRC:DST                 copy file SRC to DST in the image (repeatable;
@@ -142,6 +157,20 @@ directory itself; as named, then .zst, then .xz. Each is stored as found,
 below /lib/firmware (compressed ones too: the kernel decompresses them if
 built with CONFIG_FW_LOADER_COMPRESS_ZSTD or _XZ). A missing file is a
 warning: drivers name firmware for all the hardware they handle.
+",
+    "
+Manifest (--config FILE): the same options in a TOML file, one
+'key = value' per line, each key a long option without its dashes:
+  init = \"rescue-init\"           output = \"rescue.img\"
+  rootfs = [\"rootfs\", \"/srv/tree\"]   bin = [\"bash\", \"parted\"]
+  module = [\"ext4\"]   kver = \"6.1.0-13-amd64\"   level = 19   dedup = true
+Repeatable options take an array of strings, flags true or false, level
+and top an integer; relative paths are relative to the manifest's
+directory. Unknown keys, tables and other TOML are errors with the line.
+Options on the command line are applied after the manifest: a value there
+replaces the manifest's (-o, --compress, --level, --kver, --modules-dir,
+...), a repeatable one (--rootfs, --file, --mknod, --bin, --module) adds
+to its list, and a flag can only be turned on.
 ",
     compression_note!()
 );

@@ -17,10 +17,13 @@ pub mod image;
 pub mod kconfig;
 pub mod kmod_bin;
 pub mod kmod_index;
+pub mod largest;
 pub mod ldconf;
 pub mod ldso;
+pub mod limits;
 pub mod list;
 pub mod lz4legacy;
+pub mod manifest;
 pub mod microcode;
 pub mod moddb;
 pub mod modinfo;
@@ -28,8 +31,10 @@ pub mod modout;
 pub mod modules;
 pub mod output;
 pub mod prefix;
+pub mod progress;
 pub mod segments;
 pub mod stats;
+pub mod summary;
 #[cfg(test)]
 mod testelf;
 #[cfg(test)]

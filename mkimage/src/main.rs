@@ -8,9 +8,12 @@ use anyhow::Context;
 
 use mkimage::cli::{Command, Output};
 use mkimage::compress::Compression;
+use mkimage::progress::Progress;
+use mkimage::summary::Summary;
 use mkimage::tree::Tree;
 use mkimage::{
-    archive, bins, cli, dedup, extract, image, kconfig, list, microcode, modules, prefix,
+    archive, bins, cli, dedup, extract, image, kconfig, largest, limits, list, microcode, modules,
+    prefix,
 };
 
 fn main() -> ExitCode {
@@ -107,14 +110,34 @@ fn write(
             eprintln!("mkimage: --dedup: {n} duplicate file(s) stored as hard links");
         }
     }
+    let top = out.opts.top.unwrap_or(largest::DEFAULT_TOP);
+    let largest = largest::largest(&entries, top);
+    let mut warnings = limits::file_warnings(&entries, out.opts.warn_file);
     let before = prefixes(out, epoch).with_context(context)?;
-    let mut stats =
-        archive::write_image(entries, &out.path, c, epoch, &before).with_context(context)?;
+    let mut progress = Progress::on_terminal(!out.opts.quiet);
+    let mut stats = archive::write_image(entries, &out.path, c, epoch, &before, &mut progress)
+        .with_context(context)?;
     stats.seconds = start.elapsed().as_secs_f64();
+    let shown = out.path.display().to_string();
+    warnings.extend(limits::image_warning(
+        &shown,
+        stats.total,
+        out.opts.warn_image,
+    ));
+    for w in &warnings {
+        eprintln!("mkimage: warning: {w}");
+    }
+    let summary = Summary {
+        stats,
+        largest,
+        warnings,
+    };
     if out.opts.json {
-        println!("{}", stats.json());
+        println!("{}", summary.json());
     } else if !out.opts.quiet {
-        eprintln!("mkimage: {}: {stats}", out.path.display());
+        for line in summary.lines(&shown) {
+            eprintln!("mkimage: {line}");
+        }
     }
     Ok(())
 }

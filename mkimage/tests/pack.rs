@@ -208,7 +208,7 @@ fn regex_like_summary(err: &str) -> bool {
             && l.contains("bytes in")
             && l.contains("bytes out (")
             && l.contains("%)")
-            && l.ends_with(" s")
+            && l.ends_with(" MB/s")
     })
 }
 

@@ -418,6 +418,12 @@ mod iso;
 #[path = "vm/devices.rs"]
 mod devices;
 
+/// Proves `mkimage build --config`: an image described by a manifest
+/// (init, trees, a file, a module with its dependencies, zstd) boots to
+/// the shell with the manifest's file and a loadable module.
+#[path = "vm/manifest.rs"]
+mod manifest;
+
 /// Proves every compression mkimage writes is one the kernel unpacks: the
 /// default image made with zstd, xz, lz4 and none each boots to a shell
 /// (gzip is what every other test boots).
