@@ -6,6 +6,7 @@ use crate::events::Events;
 use crate::reap;
 use crate::spawn::{self, Stdio3};
 use std::os::unix::fs::PermissionsExt;
+use rustix::process::WaitStatus;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -45,32 +46,50 @@ pub fn run_all(dir: &Path, timeout: Duration, events: &mut Events) {
 fn run_one(script: &Path, timeout: Duration, events: &mut Events) {
     let name = script.display().to_string();
     let start = Instant::now();
-    let pid = match spawn::command(std::slice::from_ref(&name), "linux").and_then(|c| spawn::start(c, Stdio3::Detached)) {
-        Ok(pid) => pid,
+    let label = format!("boot script {name}");
+    let run = match run_bounded(std::slice::from_ref(&name), &label, timeout, events) {
+        Ok(run) => run,
         Err(e) => {
-            crate::error!("boot script {name}: cannot start: {e}");
+            crate::error!("{label}: cannot start: {e}");
             return;
         }
     };
-    events.track(pid);
-    let mut status = None;
-    if !events.wait_until(start + timeout, |ev| {
-        status = ev.take_exit(pid);
-        status.is_some()
-    }) {
-        crate::error!("boot script {name}: still running after {:?}; stopping it", timeout);
-        status = stop_group(pid, events);
-    }
     let ms = start.elapsed().as_millis();
-    match status {
+    match run.status {
         Some(s) if s.exit_status() == Some(0) => crate::info!("boot script {name}: ok ({ms} ms)"),
         Some(s) => crate::warn!("boot script {name}: {} ({ms} ms); boot goes on", reap::describe(s)),
         None => crate::error!("boot script {name}: would not die; left behind"),
     }
 }
 
+/// How a [`run_bounded`] program ended.
+pub struct Bounded {
+    /// `None`: it survived SIGKILL (stuck in the kernel).
+    pub status: Option<WaitStatus>,
+    /// It ran past its time and was stopped.
+    pub timed_out: bool,
+}
+
+/// Runs `argv` (stdin /dev/null, output on the console, a session of its
+/// own) for at most `timeout`, then stops its process group, saying so as
+/// `LABEL: still running ...`.
+pub fn run_bounded(argv: &[String], label: &str, timeout: Duration, events: &mut Events) -> std::io::Result<Bounded> {
+    let start = Instant::now();
+    let pid = spawn::command(argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached))?;
+    events.track(pid);
+    let mut status = None;
+    if events.wait_until(start + timeout, |ev| {
+        status = ev.take_exit(pid);
+        status.is_some()
+    }) {
+        return Ok(Bounded { status, timed_out: false });
+    }
+    crate::error!("{label}: still running after {timeout:?}; stopping it");
+    Ok(Bounded { status: stop_group(pid, events), timed_out: true })
+}
+
 /// SIGTERM to the script's process group, then SIGKILL after 2 s.
-fn stop_group(pid: i32, events: &mut Events) -> Option<rustix::process::WaitStatus> {
+fn stop_group(pid: i32, events: &mut Events) -> Option<WaitStatus> {
     for (sig, grace) in [(libc::SIGTERM, 2), (libc::SIGKILL, 2)] {
         let _ = crate::sys::kill_raw(-pid, sig);
         let mut status = None;

@@ -35,6 +35,8 @@ pub struct Config {
     pub modules: Vec<String>,
     /// Bound on the whole coldplug.
     pub coldplug_timeout: Duration,
+    /// Device bring-up by udev (`rescue.udev`, see `udev.rs`).
+    pub udev: crate::udev::Mode,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub test_panic: bool,
 }
@@ -52,6 +54,7 @@ impl Default for Config {
             handoff: crate::handoff::DEFAULT_PATH.into(),
             modules: Vec::new(),
             coldplug_timeout: crate::modules::COLDPLUG_DEADLINE,
+            udev: crate::udev::Mode::Auto,
             test_panic: false,
         }
     }
@@ -68,6 +71,7 @@ enum Key {
     Handoff,
     Modules,
     ColdplugTimeout,
+    Udev,
     TestPanic,
 }
 
@@ -82,6 +86,7 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("HANDOFF", "rescue.handoff", Key::Handoff),
     ("MODULES", "rescue.modules", Key::Modules),
     ("COLDPLUG_TIMEOUT", "rescue.coldplug-timeout", Key::ColdplugTimeout),
+    ("UDEV", "rescue.udev", Key::Udev),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -151,6 +156,7 @@ impl Config {
             Key::Handoff => self.handoff = absolute(nonempty(value)?)?,
             Key::Modules => self.modules = crate::modules::split_list(nonempty(value)?),
             Key::ColdplugTimeout => self.coldplug_timeout = parse_secs(nonempty(value)?)?,
+            Key::Udev => self.udev = crate::udev::Mode::parse(value)?,
         }
         Ok(())
     }
@@ -225,7 +231,7 @@ mod tests {
     fn cmdline_options_and_consoles() {
         let mut c = Config::default();
         let p = c.apply_cmdline(
-            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 rescue.handoff=/tmp/h rescue.modules=virtio_blk,ext4 other=1"#,
+            r#"console=tty0 console=ttyS0,115200n8 console=ttyS0 rescue.shell=/bin/bash rescue.run="/bin/sh -c 'echo hi'" rescue.debug rescue.after=poweroff rescue.stop-timeout=2.5 rescue.handoff=/tmp/h rescue.modules=virtio_blk,ext4 rescue.udev=off other=1"#,
         );
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(c.consoles, ["tty1", "ttyS0"]);
@@ -236,6 +242,7 @@ mod tests {
         assert_eq!(c.stop_timeout, Duration::from_millis(2500));
         assert_eq!(c.handoff, "/tmp/h");
         assert_eq!(c.modules, ["virtio_blk", "ext4"]);
+        assert_eq!(c.udev, crate::udev::Mode::Off);
         let mut d = Config::default();
         assert!(!d.apply_cmdline("rescue.after=handoff rescue.handoff=relative").is_empty());
         assert_eq!((d.after, d.handoff.as_str()), (After::Handoff, crate::handoff::DEFAULT_PATH));
@@ -244,8 +251,8 @@ mod tests {
     #[test]
     fn malformed_options_are_reported_and_ignored() {
         let mut c = Config::default();
-        let p = c.apply_cmdline("rescue.shell= rescue.after=dance rescue.debug=maybe rescue.run=\"x");
-        assert_eq!(p.len(), 4, "{p:?}");
+        let p = c.apply_cmdline("rescue.shell= rescue.after=dance rescue.debug=maybe rescue.udev=sometimes rescue.run=\"x");
+        assert_eq!(p.len(), 5, "{p:?}");
         assert_eq!(c, Config::default());
         assert!(p.iter().any(|m| m.contains("rescue.after") && m.contains("dance")));
     }
@@ -253,12 +260,13 @@ mod tests {
     #[test]
     fn file_then_cmdline_wins() {
         let mut c = Config::default();
-        let p = c.apply_file("cfg", "SHELL=/bin/ash\nRUN='rear recover'\nDEBUG=yes\n");
+        let p = c.apply_file("cfg", "SHELL=/bin/ash\nRUN='rear recover'\nDEBUG=yes\nUDEV=on\n");
         assert!(p.is_empty(), "{p:?}");
         c.apply_cmdline("rescue.shell=/bin/bash");
         assert_eq!(c.shell, "/bin/bash");
         assert_eq!(c.run.as_deref().unwrap(), ["rear", "recover"]);
         assert!(c.debug);
+        assert_eq!(c.udev, crate::udev::Mode::On);
     }
 
     #[test]

@@ -32,5 +32,6 @@ pub mod supervise;
 pub mod sync;
 pub mod sys;
 pub mod teardown;
+pub mod udev;
 #[cfg(test)]
 mod test_rng;

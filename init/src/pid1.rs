@@ -8,6 +8,7 @@ use crate::events::Events;
 use crate::signals::{Request, Signals};
 use crate::spawn::{self, Stdio3};
 use crate::supervise::Supervisor;
+use crate::udev::Udev;
 use crate::{bootscripts, console, log, mount, reap, shutdown};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ struct State {
     events: Events,
     shells: Supervisor,
     container: bool,
+    /// udevd, when it brought the devices up (`rescue.udev`).
+    udev: Udev,
 }
 
 pub fn run(args: &[String]) -> ! {
@@ -51,15 +54,16 @@ pub fn run(args: &[String]) -> ! {
         }
     };
     let mut events = Events::new(signals);
+    let mut udev = Udev::default();
     if !container {
-        crate::modules::boot(&cfg.modules, cfg.coldplug_timeout);
+        udev = crate::udev::bring_up(cfg.udev, &cfg.modules, cfg.coldplug_timeout, &mut events);
         listen_for_hotplug(&mut events);
     }
     bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
     crate::info!("boot scripts done");
     let ttys = terminals(&cfg, container);
     let shells = Supervisor::new(&cfg.shell, ttys);
-    let mut st = State { cfg, events, shells, container };
+    let mut st = State { cfg, events, shells, container, udev };
     recovery_command(&mut st);
     supervise_forever(st)
 }
@@ -76,9 +80,14 @@ fn listen_for_hotplug(events: &mut Events) {
     }
 }
 
-/// Starts `modprobe -q -b ALIAS` for every device that was added.
-fn handle_hotplug(events: &mut Events) {
-    for ev in std::mem::take(&mut events.hotplug) {
+/// Starts `modprobe -q -b ALIAS` for every device that was added, unless
+/// udevd runs: then loading modules is its job.
+fn handle_hotplug(events: &mut Events, udev: &mut Udev) {
+    let added = std::mem::take(&mut events.hotplug);
+    if udev.running(events) {
+        return;
+    }
+    for ev in added {
         let Some(alias) = crate::modules::hotplug::wanted(&ev) else { continue };
         crate::info!("hotplug: {} added; loading modules for {alias}", ev.devpath);
         let argv = [crate::modules::HELPER_PATH.to_string(), "-q".into(), "-b".into(), alias.to_string()];
@@ -203,7 +212,7 @@ fn main_loop(st: &mut State) {
         }
         let next = st.shells.start_due(&mut st.events);
         st.events.wait(next);
-        handle_hotplug(&mut st.events);
+        handle_hotplug(&mut st.events, &mut st.udev);
         st.shells.collect_exits(&mut st.events);
     }
 }

@@ -98,6 +98,48 @@ impl ImageSpec {
     }
 }
 
+/// The host's udev (Debian's `udev` package) that [`ImageSpec::with_host_udev`]
+/// puts in an image: the daemon (a link to udevadm), udevadm and the rule
+/// helpers, each with its libraries (`mkimage build --bin`).
+pub const UDEV_BINS: &[&str] = &[
+    "/lib/systemd/systemd-udevd",
+    "/bin/udevadm",
+    "/lib/udev/ata_id",
+    "/lib/udev/scsi_id",
+    "/lib/udev/cdrom_id",
+];
+
+impl ImageSpec {
+    /// Adds the host's udev: [`UDEV_BINS`], the rules (`/lib/udev/rules.d`),
+    /// the hardware database and `/etc/udev/udev.conf`, as a distribution's
+    /// initramfs has them. Fails with a hint when udev is not installed.
+    pub fn with_host_udev(mut self) -> Result<Self> {
+        let host = Path::new("/lib/udev/rules.d");
+        if !host.is_dir() || !Path::new(UDEV_BINS[0]).exists() {
+            bail!("no udev on this host (apt-get install udev)");
+        }
+        let tree = fresh_dir(&format!("{}-udev", self.name))?;
+        let rules = tree.join("lib/udev/rules.d");
+        fs::create_dir_all(&rules)?;
+        for e in fs::read_dir(host)? {
+            let e = e?;
+            fs::copy(e.path(), rules.join(e.file_name()))
+                .with_context(|| format!("copying {}", e.path().display()))?;
+        }
+        for (src, dst) in [("/lib/udev/hwdb.bin", "lib/udev/hwdb.bin"), ("/etc/udev/udev.conf", "etc/udev/udev.conf")] {
+            if Path::new(src).is_file() {
+                fs::create_dir_all(tree.join(dst).parent().unwrap_or(&tree))?;
+                fs::copy(src, tree.join(dst)).with_context(|| format!("copying {src}"))?;
+            }
+        }
+        self.args.extend(["--rootfs".to_string(), tree.display().to_string()]);
+        for bin in UDEV_BINS.iter().filter(|b| Path::new(b).exists()) {
+            self.args.extend(["--bin".to_string(), bin.to_string()]);
+        }
+        Ok(self)
+    }
+}
+
 /// `mkimage pack DIR -o FILE`: an image of exactly `dir`, no rescue-init.
 pub fn pack(dir: &Path, name: &str) -> Result<Initramfs> {
     let mkimage = paths::mkimage()?;

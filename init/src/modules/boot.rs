@@ -1,5 +1,6 @@
-//! Device bring-up at boot: the explicit module lists, then coldplug,
-//! then one readiness line. Runs inside PID 1, so it only logs: nothing
+//! Device bring-up at boot: the explicit module lists, then coldplug
+//! (or udev: `crate::udev` uses [`prepare`] and [`announce`]), then one
+//! readiness line. Runs inside PID 1, so it only logs: nothing
 //! here may end the boot, and it starts no threads.
 
 use super::backend::{Backend, KernelBackend};
@@ -28,25 +29,39 @@ pub struct BootOptions {
     pub deadline: Duration,
 }
 
-/// What PID 1 calls after the early mounts: points the kernel at the
-/// modprobe applet, loads `explicit` (`rescue.modules`) and the
-/// modules-load.d lists, then coldplugs `/sys` for at most `deadline`.
-/// `None` when there is no module index (logged as a warning).
+/// What PID 1 calls after the early mounts when it coldplugs itself:
+/// [`prepare`], then coldplug `/sys` for at most `deadline`, then the
+/// readiness line. `None` when there is no module index (logged).
 pub fn boot(explicit: &[String], deadline: Duration) -> Option<Report> {
     helper();
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
-        crate::warn!("/proc/cmdline: {e}; no module options from the command line");
-        String::new()
-    });
-    let opts = BootOptions {
-        root: PathBuf::from("/"),
-        modules_dir: None,
-        sys_root: PathBuf::from("/sys"),
-        cmdline,
-        explicit: explicit.to_vec(),
-        deadline,
-    };
-    boot_with(&opts, KernelBackend::new())
+    boot_with(&BootOptions::running(explicit, deadline), KernelBackend::new())
+}
+
+/// The first half of either bring-up (built-in or udev): points the
+/// kernel at the modprobe applet and loads `explicit` (`rescue.modules`)
+/// and the modules-load.d lists. Returns the loader (`None` without a
+/// module index) for coldplug to go on with.
+pub fn prepare(explicit: &[String]) -> Option<Loader<KernelBackend>> {
+    helper();
+    prepare_with(&BootOptions::running(explicit, COLDPLUG_DEADLINE), KernelBackend::new())
+}
+
+impl BootOptions {
+    /// The running system's paths and command line.
+    pub fn running(explicit: &[String], deadline: Duration) -> Self {
+        let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+            crate::warn!("/proc/cmdline: {e}; no module options from the command line");
+            String::new()
+        });
+        BootOptions {
+            root: PathBuf::from("/"),
+            modules_dir: None,
+            sys_root: PathBuf::from("/sys"),
+            cmdline,
+            explicit: explicit.to_vec(),
+            deadline,
+        }
+    }
 }
 
 /// Makes the kernel run our applet for its module requests.
@@ -63,6 +78,30 @@ fn helper() {
 /// [`boot`] with every path and the backend as parameters.
 pub fn boot_with<B: Backend>(opts: &BootOptions, backend: B) -> Option<Report> {
     let start = Instant::now();
+    let mut loader = prepare_with(opts, backend)?;
+    let mut report = coldplug::run(&mut loader, &opts.sys_root, opts.deadline);
+    for f in &report.failures {
+        crate::error!("coldplug: {f}");
+    }
+    log_warnings(&mut loader);
+    // The readiness line covers the whole bring-up, lists included.
+    report.loaded = loader.loaded().to_vec();
+    report.elapsed = start.elapsed();
+    announce(&report, opts.deadline);
+    Some(report)
+}
+
+/// The readiness line: info when settled, a warning at the deadline.
+pub fn announce(report: &Report, deadline: Duration) {
+    if report.timed_out {
+        crate::warn!("{report} (deadline {} ms)", deadline.as_millis());
+    } else {
+        crate::info!("{report}");
+    }
+}
+
+/// [`prepare`] with every path and the backend as parameters.
+pub fn prepare_with<B: Backend>(opts: &BootOptions, backend: B) -> Option<Loader<B>> {
     let dir = opts
         .modules_dir
         .clone()
@@ -89,20 +128,7 @@ pub fn boot_with<B: Backend>(opts: &BootOptions, backend: B) -> Option<Report> {
         crate::warn!("{p} (skipped)");
     }
     load_list(&mut loader, "modules-load.d", &listed);
-    let mut report = coldplug::run(&mut loader, &opts.sys_root, opts.deadline);
-    for f in &report.failures {
-        crate::error!("coldplug: {f}");
-    }
-    log_warnings(&mut loader);
-    // The readiness line covers the whole bring-up, lists included.
-    report.loaded = loader.loaded().to_vec();
-    report.elapsed = start.elapsed();
-    if report.timed_out {
-        crate::warn!("{report} (deadline {} ms)", opts.deadline.as_millis());
-    } else {
-        crate::info!("{report}");
-    }
-    Some(report)
+    Some(loader)
 }
 
 fn load_list<B: Backend>(loader: &mut Loader<B>, source: &str, names: &[String]) {

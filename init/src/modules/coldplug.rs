@@ -40,19 +40,22 @@ pub struct Report {
     pub block_devices: Vec<String>,
     /// What the kernel was still doing when the deadline came.
     pub pending: Option<String>,
+    /// udev, not the built-in coldplug, did the job.
+    pub udev: bool,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.elapsed.as_millis();
+        let by = if self.udev { "udev" } else { "coldplug" };
         if self.timed_out {
-            write!(f, "coldplug stopped at its deadline after {ms} ms (not settled")?;
+            write!(f, "{by} stopped at its deadline after {ms} ms (not settled")?;
             match &self.pending {
                 Some(why) => write!(f, ": {why})")?,
                 None => write!(f, ")")?,
             }
         } else {
-            write!(f, "coldplug settled in {ms} ms")?;
+            write!(f, "{by} settled in {ms} ms")?;
         }
         write!(f, ": {} modules loaded", self.loaded.len())?;
         if !self.loaded.is_empty() {

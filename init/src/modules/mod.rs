@@ -43,7 +43,7 @@ mod index;
 mod loader;
 mod parse;
 mod remove;
-mod settle;
+pub mod settle;
 
 #[cfg(test)]
 mod tests;
@@ -51,7 +51,7 @@ mod tests;
 pub use applet::{modprobe_main, set_kernel_helper, HELPER_PATH, HELPER_SYSCTL};
 pub use backend::{Backend, KernelBackend, Users};
 pub use remove::{remove, RemoveError, Removed};
-pub use boot::{boot, boot_with, BootOptions, COLDPLUG_DEADLINE};
+pub use boot::{announce, boot, boot_with, prepare, prepare_with, BootOptions, COLDPLUG_DEADLINE};
 pub use config::{
     conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,
 };

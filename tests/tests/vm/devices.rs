@@ -24,9 +24,13 @@ const MODULES: &[&str] = &[
 ];
 
 fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
+    devices_spec(kernel, "devices")?.build()
+}
+
+fn devices_spec(kernel: &Kernel, name: &str) -> Result<ImageSpec> {
     let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
     let config = kernel.config.as_ref().context("the test kernel has no config")?;
-    let mut spec = ImageSpec::new("devices")
+    let mut spec = ImageSpec::new(name)
         .arg("--modules-dir")
         .arg(mods.display().to_string())
         .arg("--kernel-config")
@@ -36,7 +40,7 @@ fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
     for m in MODULES {
         spec = spec.arg("--module").arg(*m);
     }
-    spec.build()
+    Ok(spec)
 }
 
 fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {
@@ -97,10 +101,9 @@ struct Disks {
     usb: PathBuf,
 }
 
-#[test]
-fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Result<()> {
-    let kernel = Kernel::get()?;
-    let image = devices_image(&kernel)?;
+/// Boots `image` with a disk on every controller; waits for the readiness
+/// line of `by` (`coldplug` or `udev`) and checks that it lists them all.
+fn boot_with_every_disk(image: Initramfs, cmdline: &str, by: &str) -> Result<Guest> {
     let virtio = small_disk("virtio", "ON-VIRTIO")?;
     let disks = Disks {
         sata: small_disk("sata", "ON-SATA")?,
@@ -108,8 +111,10 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
         nvme: small_disk("nvme", "ON-NVME")?,
         usb: small_disk("usb", "ON-USB")?,
     };
-    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60", vec![virtio], qemu_args(&disks))?;
-    let caps = g.wait_for_re(r"coldplug settled in \d+ ms: [^\r\n]*block devices: ([^\r\n]*)\r?\n", BOOT)?;
+    let cmdline = format!("rescue.coldplug-timeout=60 {cmdline}");
+    let mut g = Guest::start_with_qemu_args(image, &cmdline, vec![virtio], qemu_args(&disks))?;
+    let ready = format!(r"{by} settled in \d+ ms: [^\r\n]*block devices: ([^\r\n]*)\r?\n");
+    let caps = g.wait_for_re(&ready, BOOT)?;
     let found: Vec<&str> = caps[1].split_whitespace().collect();
     // The three SCSI-type disks (SATA, virtio-scsi, USB) are sda..sdc in
     // whatever order their controllers finished probing.
@@ -117,6 +122,13 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
         anyhow::ensure!(found.contains(&disk), "the readiness line lacks {disk}: [{}]", caps[1]);
     }
     g.prompt(BOOT)?;
+    Ok(g)
+}
+
+#[test]
+fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let mut g = boot_with_every_disk(devices_image(&kernel)?, "", "coldplug")?;
     g.sh("cat /proc/sys/kernel/modprobe", "/sbin/modprobe", STEP)?;
     g.sh("echo EXT4-BEFORE=$(test -d /sys/module/ext4 && echo loaded || echo absent)", "EXT4-BEFORE=absent", STEP)?;
     for dev in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
@@ -135,6 +147,27 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
 }
 
+/// `rescue.udev=on` with Debian's udev in the image: udevd (PID 1's child)
+/// loads the drivers through its rules, the readiness line says `udev
+/// settled` and lists every disk, udev's own work is visible (its database
+/// and the `/dev/disk/by-label` links its rules make), PID 1's hotplug
+/// stays out of module loading, and udevd is stopped at power-off.
+#[test]
+fn udev_brings_up_every_disk_when_asked() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let image = devices_spec(&kernel, "devices-udev")?.with_host_udev()?.build()?;
+    let mut g = boot_with_every_disk(image, "rescue.udev=on", "udev")?;
+    g.assert_absent("falling back to the built-in coldplug")?;
+    g.assert_absent("coldplug settled")?;
+    g.sh("echo UDEVD=$(pidof systemd-udevd | wc -w)", "UDEVD=1", STEP)?;
+    let labels = "ls /dev/disk/by-label | sort | tr '\\n' ,";
+    g.sh(&format!("echo LABELS=$({labels})"), "LABELS=nvme,sata,usb,virtio,vscsi,", STEP)?;
+    g.sh("mkdir -p /mnt/u && mount -t ext4 /dev/disk/by-label/usb /mnt/u && cat /mnt/u/marker; echo", "ON-USB", STEP)?;
+    g.assert_absent("hotplug: ")?;
+    g.send_line("poweroff")?;
+    g.expect_exit(rescue_tests::ExitKind::PowerOff)
+}
+
 /// `modprobe -r`: a module holding mounted filesystems stays; virtio_net
 /// (its NIC down) goes, with the two modules only it used, while virtio,
 /// which the disks still use, stays.
@@ -147,14 +180,17 @@ fn modprobe_remove(g: &mut Guest) -> Result<()> {
 }
 
 /// Hotplug: a virtio-scsi controller and a disk on it, added through the
-/// QEMU monitor after boot. Its driver was not loaded at boot; the kernel's
+/// QEMU monitor after boot (`rescue.udev=on` in an image without udev
+/// first falls back to the built-in coldplug, with a warning). Its driver was not loaded at boot; the kernel's
 /// uevents make PID 1 load it, and the disk appears and mounts.
 #[test]
 fn hotplugged_controller_gets_its_driver_and_disk() -> Result<()> {
     let kernel = Kernel::get()?;
     let image = devices_image(&kernel)?;
     let hot = small_disk("hot", "ON-HOTPLUG")?;
-    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60", Vec::new(), Vec::new())?;
+    // This image has no udev: rescue.udev=on says so and coldplugs itself.
+    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60 rescue.udev=on", Vec::new(), Vec::new())?;
+    g.wait_for_re(r"rescue\.udev=on, but the image has no udev daemon [^\r\n]*: using the built-in coldplug", BOOT)?;
     g.wait_for_re(r"coldplug settled in \d+ ms", BOOT)?;
     g.prompt(BOOT)?;
     g.sh("echo SCSI-BEFORE=$(test -d /sys/module/virtio_scsi && echo loaded || echo absent)", "SCSI-BEFORE=absent", STEP)?;
