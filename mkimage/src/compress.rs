@@ -2,7 +2,8 @@
 //!
 //! A [`Method`] names an algorithm; [`encoder`] wraps an output in it.
 //! Every encoder gives equal output for equal input:
-//! - gzip: no file name, mtime 0;
+//! - gzip: no file name, mtime 0; on every core ([`crate::pgzip`]), its
+//!   output independent of the number of threads;
 //! - zstd: multi-threaded, whose output does not depend on the number of
 //!   threads; with a checksum, window at most 8 MiB (levels up to 19);
 //! - xz: preset levels with the CRC32 check, the only check (besides none)
@@ -16,6 +17,7 @@ use std::io::{self, Write};
 use std::str::FromStr;
 
 use crate::lz4legacy::Lz4Writer;
+use crate::pgzip::ParallelGz;
 
 /// A compression algorithm for the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,9 +143,9 @@ impl<W: Write + Send> Encoder<W> for Plain<W> {
     }
 }
 
-impl<W: Write + Send> Encoder<W> for flate2::write::GzEncoder<W> {
+impl<W: Write + Send> Encoder<W> for ParallelGz<W> {
     fn finish(self: Box<Self>) -> io::Result<W> {
-        flate2::write::GzEncoder::finish(*self)
+        ParallelGz::finish(*self)
     }
 }
 
@@ -165,9 +167,14 @@ impl<W: Write + Send> Encoder<W> for Lz4Writer<W> {
     }
 }
 
+/// Available cores: the worker threads for zstd and gzip.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Worker threads for zstd: one per available core.
 pub fn zstd_workers() -> u32 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+    cores() as u32
 }
 
 /// A zstd encoder with `workers` threads (at least 1, so that the output
@@ -190,11 +197,7 @@ pub fn encoder<W: Write + Send + 'static>(
 ) -> io::Result<Box<dyn Encoder<W>>> {
     Ok(match c.method {
         Method::None => Box::new(Plain(out)),
-        Method::Gzip => Box::new(
-            flate2::GzBuilder::new()
-                .mtime(0)
-                .write(out, flate2::Compression::new(c.level)),
-        ),
+        Method::Gzip => Box::new(ParallelGz::new(out, c.level, cores())?),
         Method::Zstd => Box::new(zstd_encoder(out, c.level, zstd_workers())?),
         Method::Xz => {
             let check = liblzma::stream::Check::Crc32;

@@ -30,6 +30,7 @@ pub mod modinfo;
 pub mod modout;
 pub mod modules;
 pub mod output;
+pub mod pgzip;
 pub mod prefix;
 pub mod progress;
 pub mod segments;

@@ -1,0 +1,100 @@
+use super::*;
+use std::io::Read;
+
+/// Text-like data with repeats near and far (so that the dictionary
+/// across block cuts matters), `len` bytes.
+fn sample(len: usize) -> Vec<u8> {
+    let mut x: u32 = 12345;
+    let words: Vec<Vec<u8>> = (0..500)
+        .map(|i| format!("word{i}-{} ", i * 7919 % 1000).into_bytes())
+        .collect();
+    let mut out = Vec::with_capacity(len + 32);
+    while out.len() < len {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        out.extend_from_slice(&words[(x >> 16) as usize % words.len()]);
+    }
+    out.truncate(len);
+    out
+}
+
+fn compress(data: &[u8], level: u32, workers: usize, piece: usize) -> Vec<u8> {
+    let mut gz = ParallelGz::new(Vec::new(), level, workers).unwrap();
+    for chunk in data.chunks(piece.max(1)) {
+        gz.write_all(chunk).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+fn gunzip(gz: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn round_trips_at_every_size_around_the_block() {
+    for len in [0, 1, 1000, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 77] {
+        let data = sample(len);
+        let gz = compress(&data, 6, 3, 65_536);
+        assert_eq!(gunzip(&gz), data, "length {len}");
+        assert_eq!(&gz[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+        let isize = u32::from_le_bytes(gz[gz.len() - 4..].try_into().unwrap());
+        assert_eq!(isize as usize, len);
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_threads_or_write_sizes() {
+    let data = sample(2 * BLOCK + 12_345);
+    let one = compress(&data, 9, 1, 4096);
+    assert_eq!(one[8], 2, "XFL for level 9");
+    for (workers, piece) in [(2, 1 << 20), (4, 777), (7, 3 * BLOCK)] {
+        assert_eq!(compress(&data, 9, workers, piece), one, "{workers} workers");
+    }
+}
+
+#[test]
+fn the_dictionary_carries_matches_across_blocks() {
+    // 16 KiB of incompressible-looking bytes at the end of the first
+    // block and again at the start of the second: the copy costs almost
+    // nothing only if the second block sees the first through the
+    // dictionary.
+    let mut x: u64 = 7;
+    let noise: Vec<u8> = (0..WINDOW / 2)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let mut data = vec![0u8; BLOCK - WINDOW / 2];
+    data.extend_from_slice(&noise);
+    data.extend_from_slice(&noise);
+    let gz = compress(&data, 6, 2, BLOCK);
+    assert_eq!(gunzip(&gz), data);
+    assert!(
+        gz.len() < WINDOW / 2 + 4096,
+        "{} bytes: no reach back",
+        gz.len()
+    );
+}
+
+#[test]
+fn a_failing_output_is_an_error_not_a_hang() {
+    struct Broken;
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::other("disk on fire"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut gz = ParallelGz::new(Broken, 1, 2).unwrap();
+    let data = sample(5 * BLOCK);
+    let result = gz.write_all(&data).and_then(|_| gz.finish().map(|_| ()));
+    assert!(result.unwrap_err().to_string().contains("disk on fire"));
+}
