@@ -208,3 +208,31 @@ fn damaged_images_are_errors_not_panics() {
         }
     }
 }
+
+/// gzip and zstd compress on every core; the image must not depend on how
+/// many there are. `taskset -c 0` leaves mkimage one core (and so one
+/// worker thread); the tree is several of gzip's 1 MiB blocks.
+#[test]
+fn images_do_not_depend_on_the_number_of_cores() {
+    let s = Scratch::new("cores");
+    tree(&s);
+    let big: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251 ^ i / 4099) as u8).collect();
+    s.file("t/big", &big, 0o644);
+    for method in ["gzip", "zstd"] {
+        let all = s.path(&format!("all.{method}"));
+        let one = s.path(&format!("one.{method}"));
+        assert!(pack(&s, &format!("all.{method}"), &["--compress", method]).status.success());
+        let status = Command::new("taskset")
+            .args(["-c", "0", env!("CARGO_BIN_EXE_mkimage"), "pack"])
+            .arg(s.path("t"))
+            .arg("-o")
+            .arg(&one)
+            .args(["--compress", method, "--quiet"])
+            .env_remove("SOURCE_DATE_EPOCH")
+            .status()
+            .expect("taskset runs");
+        assert!(status.success());
+        assert_eq!(fs::read(&all).unwrap(), fs::read(&one).unwrap(), "{method}");
+        assert_eq!(system_decompress(method, &one).len() % 4, 0);
+    }
+}
