@@ -4,9 +4,10 @@
 #   make test       unit tests, namespace tests (root) and VM tests (QEMU)
 #   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
 #   make kernel     fetch the Debian test kernel into target/test-kernel/
-#   make bench      both benchmarks below (Markdown to stdout and target/bench/)
+#   make bench      the benchmarks below (Markdown to stdout and target/bench/)
 #   make bench-mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd and bsdtar
 #   make bench-handoff   rescue-init's kexec handoff vs busybox sh + kexec-tools
+#   make bench-devices   /init to devices settled: built-in coldplug vs udev
 #
 # KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
 # APPEND='...' adds kernel command line parameters to `make demo`.
@@ -63,14 +64,17 @@ demo: all
 		-append "console=ttyS0 panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
-.PHONY: bench bench-mkimage bench-handoff
-bench: bench-mkimage bench-handoff
+.PHONY: bench bench-mkimage bench-handoff bench-devices
+bench: bench-mkimage bench-handoff bench-devices
 
 bench-mkimage: mkimage
 	$(BENCH) mkimage
 
 bench-handoff: all kernel
 	$(BENCH) handoff
+
+bench-devices: all kernel
+	$(BENCH) devices
 
 clean:
 	$(CARGO) clean

@@ -178,6 +178,7 @@ fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -
         }
         events.wait(Some(Duration::from_millis(10)));
     }
+    crate::debug!("udev: {CONTROL} is there");
     let admin = p.admin.display().to_string();
     for kind in ["--type=subsystems", "--type=devices"] {
         let argv = [admin.clone(), "trigger".into(), kind.into(), "--action=add".into()];
@@ -188,6 +189,7 @@ fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -
             Some(s) => return Err(format!("udevadm trigger {kind} {}", reap::describe(s))),
             None => return Err("udevadm trigger would not end".into()),
         }
+        crate::debug!("udev: trigger {kind} done");
     }
     Ok(settle(&admin, end, events))
 }
@@ -215,6 +217,7 @@ fn settle(admin: &str, end: Instant, events: &mut Events) -> Report {
             report.pending = Some("udev's event queue did not empty".into());
             break;
         }
+        crate::debug!("udev: settle pass {} done", report.passes);
         let new: Vec<String> = coldplug::modaliases(&sys.join("devices")).into_iter().filter(|m| seen.insert(m.clone())).collect();
         pending.saw(&new, Instant::now());
         if new.is_empty() {

@@ -128,7 +128,10 @@ fn boot_with_every_disk(image: Initramfs, cmdline: &str, by: &str) -> Result<Gue
 #[test]
 fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Result<()> {
     let kernel = Kernel::get()?;
-    let mut g = boot_with_every_disk(devices_image(&kernel)?, "", "coldplug")?;
+    // No udev in this image: rescue.udev=on says so and coldplugs itself.
+    let mut g = boot_with_every_disk(devices_image(&kernel)?, "rescue.udev=on", "coldplug")?;
+    let no_udev = r"rescue\.udev=on, but the image has no udev daemon [^\r\n]*: using the built-in coldplug";
+    anyhow::ensure!(regex::Regex::new(no_udev)?.is_match(&g.console()), "no warning about the missing udev");
     g.sh("cat /proc/sys/kernel/modprobe", "/sbin/modprobe", STEP)?;
     g.sh("echo EXT4-BEFORE=$(test -d /sys/module/ext4 && echo loaded || echo absent)", "EXT4-BEFORE=absent", STEP)?;
     for dev in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
@@ -179,18 +182,30 @@ fn modprobe_remove(g: &mut Guest) -> Result<()> {
     Ok(())
 }
 
+/// A udevd that dies at once (a stand-in script) and `rescue.udev=on`:
+/// PID 1 says so and falls back to its own coldplug and hotplug.
+fn broken_udev_image(kernel: &Kernel) -> Result<Initramfs> {
+    let dir = image::fresh_dir("devices-broken-udev-src")?;
+    let fake = dir.join("fake-udev");
+    std::fs::write(&fake, "#!/bin/sh\necho \"fake udev: failing on purpose\" >&2\nexit 3\n")?;
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let spec = devices_spec(kernel, "devices-broken-udev")?;
+    spec.file(&fake, "/lib/systemd/systemd-udevd").file(&fake, "/bin/udevadm").build()
+}
+
 /// Hotplug: a virtio-scsi controller and a disk on it, added through the
-/// QEMU monitor after boot (`rescue.udev=on` in an image without udev
-/// first falls back to the built-in coldplug, with a warning). Its driver was not loaded at boot; the kernel's
+/// QEMU monitor after boot. The image's udevd is broken, so (with
+/// `rescue.udev=on`) PID 1 falls back to its coldplug and keeps module
+/// loading for hotplug. The driver was not loaded at boot; the kernel's
 /// uevents make PID 1 load it, and the disk appears and mounts.
 #[test]
 fn hotplugged_controller_gets_its_driver_and_disk() -> Result<()> {
     let kernel = Kernel::get()?;
-    let image = devices_image(&kernel)?;
+    let image = broken_udev_image(&kernel)?;
     let hot = small_disk("hot", "ON-HOTPLUG")?;
-    // This image has no udev: rescue.udev=on says so and coldplugs itself.
     let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60 rescue.udev=on", Vec::new(), Vec::new())?;
-    g.wait_for_re(r"rescue\.udev=on, but the image has no udev daemon [^\r\n]*: using the built-in coldplug", BOOT)?;
+    g.wait_for_re(r"starting /lib/systemd/systemd-udevd for the devices", BOOT)?;
+    g.wait_for_re(r"udev: /lib/systemd/systemd-udevd ended before it made /run/udev/control; falling back to the built-in coldplug", BOOT)?;
     g.wait_for_re(r"coldplug settled in \d+ ms", BOOT)?;
     g.prompt(BOOT)?;
     g.sh("echo SCSI-BEFORE=$(test -d /sys/module/virtio_scsi && echo loaded || echo absent)", "SCSI-BEFORE=absent", STEP)?;

@@ -284,12 +284,12 @@ struct Sample {
     state: String,
 }
 
-fn stamp_re(text: &str) -> String {
+pub fn stamp_re(text: &str) -> String {
     format!(r"\[\s*(\d+\.\d+)\] {text}")
 }
 
 /// Waits for a kernel-stamped line; returns (guest stamp, host instant, captures).
-fn stamped(vm: &mut Vm, text: &str) -> Result<(f64, Instant, Vec<String>)> {
+pub fn stamped(vm: &mut Vm, text: &str) -> Result<(f64, Instant, Vec<String>)> {
     let caps = vm.wait_for_re(&stamp_re(text), WAIT)?;
     let at = Instant::now();
     Ok((caps[1].parse()?, at, caps))

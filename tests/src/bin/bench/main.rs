@@ -2,7 +2,8 @@
 //!
 //!   rescue-bench mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd, bsdtar
 //!   rescue-bench handoff   rescue-init's kexec handoff vs the manual way (QEMU)
-//!   rescue-bench all       both
+//!   rescue-bench devices   built-in coldplug vs udev, /init to devices settled (QEMU)
+//!   rescue-bench all       all three
 //!
 //! Each writes a Markdown report to stdout and to `target/bench/NAME.md`;
 //! progress goes to stderr. `BENCH_REPS` (default 3) sets the repetitions;
@@ -10,8 +11,10 @@
 //! libraries used as the second mkimage tree. The machine is shared and
 //! noisy: everything is repeated, interleaved, and reported as medians with
 //! their range. Nothing here asserts on time.
-//! Run through `make bench`, `make bench-mkimage` or `make bench-handoff`.
+//! Run through `make bench`, `make bench-mkimage`, `make bench-handoff` or
+//! `make bench-devices`.
 
+mod devices;
 mod gen;
 mod handoff;
 mod mkimage;
@@ -39,17 +42,21 @@ fn reps() -> Result<usize> {
 fn run(args: Vec<String>) -> Result<()> {
     let reps = reps()?;
     let which: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (do_mkimage, do_handoff) = match which[..] {
-        ["mkimage"] => (true, false),
-        ["handoff"] => (false, true),
-        ["all"] | [] => (true, true),
-        _ => bail!("usage: rescue-bench [mkimage | handoff | all]"),
+    let (do_mkimage, do_handoff, do_devices) = match which[..] {
+        ["mkimage"] => (true, false, false),
+        ["handoff"] => (false, true, false),
+        ["devices"] => (false, false, true),
+        ["all"] | [] => (true, true, true),
+        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | all]"),
     };
     if do_mkimage {
         report::publish("mkimage", &mkimage::run(reps)?)?;
     }
     if do_handoff {
         report::publish("handoff", &handoff::run(reps)?)?;
+    }
+    if do_devices {
+        report::publish("devices", &devices::run(reps)?)?;
     }
     Ok(())
 }
