@@ -153,8 +153,9 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
 /// `rescue.udev=on` with Debian's udev in the image: udevd (PID 1's child)
 /// loads the drivers through its rules, the readiness line says `udev
 /// settled` and lists every disk, udev's own work is visible (its database
-/// and the `/dev/disk/by-label` links its rules make), PID 1's hotplug
-/// stays out of module loading, and udevd is stopped at power-off.
+/// and the `/dev/disk/by-label` links its rules make), a hot-added
+/// controller gets its driver from udev while PID 1's hotplug stays out,
+/// and udevd is stopped at power-off.
 #[test]
 fn udev_brings_up_every_disk_when_asked() -> Result<()> {
     let kernel = Kernel::get()?;
@@ -166,6 +167,12 @@ fn udev_brings_up_every_disk_when_asked() -> Result<()> {
     let labels = "ls /dev/disk/by-label | sort | tr '\\n' ,";
     g.sh(&format!("echo LABELS=$({labels})"), "LABELS=nvme,sata,usb,virtio,vscsi,", STEP)?;
     g.sh("mkdir -p /mnt/u && mount -t ext4 /dev/disk/by-label/usb /mnt/u && cat /mnt/u/marker; echo", "ON-USB", STEP)?;
+    // Hotplug is udev's now: with virtio_scsi unloaded, a hot-added
+    // controller gets it back through udev, and PID 1 starts nothing.
+    g.sh("/sbin/modprobe -r virtio_scsi; echo RC=$?", "RC=0", STEP)?;
+    g.monitor("device_add virtio-scsi-pci,id=hotscsi")?;
+    let wait = "i=0; while [ ! -d /sys/module/virtio_scsi ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done";
+    g.sh(&format!("{wait}; echo VSCSI=$(test -d /sys/module/virtio_scsi && echo back)"), "VSCSI=back", BOOT)?;
     g.assert_absent("hotplug: ")?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
