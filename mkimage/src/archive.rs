@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::compress::{self, Compression};
+use crate::compress::{self, Compression, Method};
 use crate::cpio::{self, Header};
 use crate::decompress;
 use crate::output::{AtomicFile, OutputError};
@@ -258,7 +258,12 @@ pub fn write_image(
     let prefix_len = prefix::write(&mut file, before, &guard)?;
     let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file))
         .map_err(|e| guard.write_err(e))?;
-    let threaded = Threaded::spawn(enc).map_err(|e| guard.write_err(e))?;
+    // zstd and gzip hand the data to worker threads of their own, which
+    // already overlap with reading: another thread would only copy it.
+    let threaded = match c.method {
+        Method::Zstd | Method::Gzip => Threaded::inline(enc),
+        _ => Threaded::spawn(enc).map_err(|e| guard.write_err(e))?,
+    };
     let mut w = cpio::Writer::new(BufWriter::with_capacity(BUFFER, threaded));
     for p in &planned {
         write_entry(&mut w, p, epoch, &guard)?;

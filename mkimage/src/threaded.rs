@@ -1,5 +1,6 @@
 //! [`Threaded`] runs an [`Encoder`] on its own thread, so that reading
-//! files and compressing overlap.
+//! files and compressing overlap; or inline, for an encoder that has
+//! worker threads of its own.
 
 use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -14,6 +15,8 @@ const DEPTH: usize = 4;
 
 /// A writer that hands its data to an [`Encoder`] on another thread.
 pub struct Threaded<W> {
+    /// An encoder that has threads of its own runs here, inline.
+    inline: Option<Box<dyn Encoder<W>>>,
     tx: Option<SyncSender<Vec<u8>>>,
     recycled: Receiver<Vec<u8>>,
     handle: Option<JoinHandle<io::Result<W>>>,
@@ -34,14 +37,29 @@ impl<W: Send + 'static> Threaded<W> {
                 enc.finish()
             })?;
         Ok(Threaded {
+            inline: None,
             tx: Some(tx),
             recycled,
             handle: Some(handle),
         })
     }
 
+    /// Runs `enc` in the caller's thread (for encoders with workers).
+    pub fn inline(enc: Box<dyn Encoder<W>>) -> Self {
+        let (_, recycled) = mpsc::sync_channel::<Vec<u8>>(0);
+        Threaded {
+            inline: Some(enc),
+            tx: None,
+            recycled,
+            handle: None,
+        }
+    }
+
     /// Closes the channel and waits for the thread's result.
     fn join(&mut self) -> io::Result<W> {
+        if let Some(enc) = self.inline.take() {
+            return enc.finish();
+        }
         self.tx = None;
         let Some(handle) = self.handle.take() else {
             return Err(io::Error::other("compression thread already finished"));
@@ -70,6 +88,9 @@ impl<W> Drop for Threaded<W> {
 
 impl<W: Send + 'static> Write for Threaded<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(enc) = &mut self.inline {
+            return enc.write(buf);
+        }
         let mut chunk = self
             .recycled
             .try_recv()

@@ -63,7 +63,11 @@ fn every_method_lists_and_unpacks_with_the_system_tool() {
         assert_eq!(system_decompress(prog, &image), plain, "{method}");
         pack(&s, "again.img", &["--compress", method]);
         let again = fs::read(s.path("again.img")).unwrap();
-        assert_eq!(fs::read(&image).unwrap(), again, "{method} is not reproducible");
+        assert_eq!(
+            fs::read(&image).unwrap(),
+            again,
+            "{method} is not reproducible"
+        );
     }
 }
 
@@ -216,12 +220,16 @@ fn damaged_images_are_errors_not_panics() {
 fn images_do_not_depend_on_the_number_of_cores() {
     let s = Scratch::new("cores");
     tree(&s);
-    let big: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251 ^ i / 4099) as u8).collect();
+    let big: Vec<u8> = (0..3_500_000u32)
+        .map(|i| (i % 251 ^ i / 4099) as u8)
+        .collect();
     s.file("t/big", &big, 0o644);
     for method in ["gzip", "zstd"] {
         let all = s.path(&format!("all.{method}"));
         let one = s.path(&format!("one.{method}"));
-        assert!(pack(&s, &format!("all.{method}"), &["--compress", method]).status.success());
+        assert!(pack(&s, &format!("all.{method}"), &["--compress", method])
+            .status
+            .success());
         let status = Command::new("taskset")
             .args(["-c", "0", env!("CARGO_BIN_EXE_mkimage"), "pack"])
             .arg(s.path("t"))
