@@ -195,7 +195,6 @@ impl<W: Write> Drop for ParallelGz<W> {
 
 /// A worker: compresses jobs until the channel closes.
 fn worker(jobs: &Mutex<Receiver<Job>>, done: &mpsc::Sender<Done>, level: u32) {
-    let mut c = Compress::new(flate2::Compression::new(level), false);
     loop {
         // The lock is held only while waiting for the next job.
         let job = match jobs.lock() {
@@ -203,7 +202,7 @@ fn worker(jobs: &Mutex<Receiver<Job>>, done: &mpsc::Sender<Done>, level: u32) {
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let result = deflate_block(&mut c, &job);
+        let result = deflate_block(level, &job);
         let crc = zlib_rs::crc32::crc32(0, &job.data);
         if done
             .send((job.index, result.map(|b| (b, crc, job.data.len()))))
@@ -215,9 +214,12 @@ fn worker(jobs: &Mutex<Receiver<Job>>, done: &mpsc::Sender<Done>, level: u32) {
 }
 
 /// One block as raw deflate: primed with its dictionary, ended by a sync
-/// flush, or by the final block for the last one.
-fn deflate_block(c: &mut Compress, job: &Job) -> io::Result<Vec<u8>> {
-    c.reset();
+/// flush, or by the final block for the last one. Each block gets a new
+/// compressor: zlib-rs after `reset` can still find matches through what
+/// the previous stream left in its window (a valid stream, but not the
+/// same bytes), and which worker had which block before is chance.
+fn deflate_block(level: u32, job: &Job) -> io::Result<Vec<u8>> {
+    let c = &mut Compress::new(flate2::Compression::new(level), false);
     if !job.dict.is_empty() {
         c.set_dictionary(&job.dict).map_err(io::Error::other)?;
     }

@@ -98,3 +98,31 @@ fn a_failing_output_is_an_error_not_a_hang() {
     let result = gz.write_all(&data).and_then(|_| gz.finish().map(|_| ()));
     assert!(result.unwrap_err().to_string().contains("disk on fire"));
 }
+
+#[test]
+fn a_block_compresses_the_same_after_any_other() {
+    // Workers take blocks in any order; a block's bytes must not depend
+    // on what the worker compressed before (its freed compressor's memory
+    // comes back from the allocator). Machine code (this test binary) is
+    // the kind of data that showed it.
+    let exe = std::fs::read("/proc/self/exe").unwrap();
+    let blocks: Vec<&[u8]> = exe.chunks(BLOCK / 4).take(6).collect();
+    let job = |i: usize| Job {
+        index: 0,
+        dict: blocks[i.saturating_sub(1)][..WINDOW.min(blocks[0].len())].to_vec(),
+        data: blocks[i].to_vec(),
+        last: false,
+    };
+    for level in [1, 6, 9] {
+        let first: Vec<Vec<u8>> = (0..blocks.len())
+            .map(|i| deflate_block(level, &job(i)).unwrap())
+            .collect();
+        for i in (0..blocks.len()).rev().chain(0..blocks.len()) {
+            let again = deflate_block(level, &job(i)).unwrap();
+            assert!(
+                again == first[i],
+                "level {level}, block {i}: depends on the history"
+            );
+        }
+    }
+}
