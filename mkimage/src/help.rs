@@ -75,7 +75,7 @@ number; gzip in 1 MiB blocks primed with the 32 KiB before, as pigz does,
 one ordinary gzip member), xz uses the CRC32 check and lz4 the legacy
 format, as the kernel requires. gzip levels below 9 use a 4-byte match
 hash (zlib-rs, like zlib-ng) and lose 1-3% to GNU gzip -6 on binaries;
---level 9 is smaller than gzip -6 there, at about 3x the CPU time.
+--level 9 is smaller than gzip -6 there, at about three times the CPU.
 "
     };
 }
