@@ -258,10 +258,10 @@ pub fn write_image(
     let prefix_len = prefix::write(&mut file, before, &guard)?;
     let enc = compress::encoder(c, BufWriter::with_capacity(BUFFER, file))
         .map_err(|e| guard.write_err(e))?;
-    // zstd and gzip hand the data to worker threads of their own, which
+    // zstd, gzip and xz hand the data to worker threads of their own, which
     // already overlap with reading: another thread would only copy it.
     let threaded = match c.method {
-        Method::Zstd | Method::Gzip => Threaded::inline(enc),
+        Method::Zstd | Method::Gzip | Method::Xz => Threaded::inline(enc),
         _ => Threaded::spawn(enc).map_err(|e| guard.write_err(e))?,
     };
     let mut w = cpio::Writer::new(BufWriter::with_capacity(BUFFER, threaded));

@@ -7,7 +7,7 @@
 //! - zstd: multi-threaded, whose output does not depend on the number of
 //!   threads; with a checksum, window at most 8 MiB (levels up to 19);
 //! - xz: preset levels with the CRC32 check, the only check (besides none)
-//!   the kernel's XZ decoder knows;
+//!   the kernel's XZ decoder knows; on every core, in blocks;
 //! - lz4: the legacy frame format, the only one the kernel reads.
 //!
 //! [`crate::threaded::Threaded`] runs an encoder on its own thread.
@@ -15,6 +15,8 @@
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
+
+use liblzma::stream::Stream;
 
 use crate::lz4legacy::Lz4Writer;
 use crate::pgzip::ParallelGz;
@@ -167,7 +169,7 @@ impl<W: Write + Send> Encoder<W> for Lz4Writer<W> {
     }
 }
 
-/// Available cores: the worker threads for zstd and gzip.
+/// Available cores: the worker threads for zstd, gzip and xz.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -190,6 +192,22 @@ pub fn zstd_encoder<W: Write>(
     Ok(enc)
 }
 
+/// An xz stream with the CRC32 check, on `threads` threads. liblzma's
+/// multi-threaded encoder cuts the input into independent blocks (3 times
+/// the dictionary, 24 MiB at level 6, unless `block_size`), so its output
+/// depends on the block size, never on the thread count; the kernel's
+/// decoder reads several blocks, and the sizes their headers then carry.
+pub fn xz_stream(level: u32, threads: u32, block_size: Option<u64>) -> io::Result<Stream> {
+    let mut b = liblzma::stream::MtStreamBuilder::new();
+    b.threads(threads.max(1))
+        .preset(level)
+        .check(liblzma::stream::Check::Crc32);
+    if let Some(size) = block_size {
+        b.block_size(size);
+    }
+    Ok(b.encoder()?)
+}
+
 /// Wraps `out` in the encoder for `c`.
 pub fn encoder<W: Write + Send + 'static>(
     c: Compression,
@@ -199,11 +217,10 @@ pub fn encoder<W: Write + Send + 'static>(
         Method::None => Box::new(Plain(out)),
         Method::Gzip => Box::new(ParallelGz::new(out, c.level, cores())?),
         Method::Zstd => Box::new(zstd_encoder(out, c.level, zstd_workers())?),
-        Method::Xz => {
-            let check = liblzma::stream::Check::Crc32;
-            let stream = liblzma::stream::Stream::new_easy_encoder(c.level, check)?;
-            Box::new(liblzma::write::XzEncoder::new_stream(out, stream))
-        }
+        Method::Xz => Box::new(liblzma::write::XzEncoder::new_stream(
+            out,
+            xz_stream(c.level, cores() as u32, None)?,
+        )),
         Method::Lz4 => Box::new(Lz4Writer::new(out)),
     })
 }

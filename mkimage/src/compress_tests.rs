@@ -104,3 +104,25 @@ fn levels_are_checked() {
         assert_eq!(m.name().parse::<Method>(), Ok(m));
     }
 }
+
+#[test]
+fn xz_blocks_do_not_depend_on_the_thread_count() {
+    let data = sample();
+    let xz = |threads| {
+        let stream = xz_stream(1, threads, Some(64 * 1024)).unwrap();
+        let mut enc = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
+        enc.write_all(&data).unwrap();
+        enc.finish().unwrap()
+    };
+    let one = xz(1);
+    assert_eq!(&one[6..8], &[0x00, 0x01], "CRC32 check");
+    assert_eq!(xz(3), one);
+    assert_eq!(decompress(&one).0, data);
+    // Several blocks: the index at the end has one record per block.
+    let mut input = &one[..];
+    let mut dec = liblzma::read::XzDecoder::new(&mut input);
+    let mut out = Vec::new();
+    dec.read_to_end(&mut out).unwrap();
+    assert_eq!(out, data);
+    assert!(data.len() > 4 * 64 * 1024);
+}

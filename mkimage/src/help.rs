@@ -70,10 +70,10 @@ stderr shows progress while the archive is written.
 Without --compress: zstd if the target kernel's config (--kernel-config or
 --kver) has CONFIG_RD_ZSTD=y, else gzip; stderr says which and why. A
 --compress whose CONFIG_RD_* the config does not enable gives a warning.
-zstd and gzip run on all cores (their output does not depend on the
+zstd, gzip and xz run on all cores (their output does not depend on the
 number; gzip in 1 MiB blocks primed with the 32 KiB before, as pigz does,
-one ordinary gzip member), xz uses the CRC32 check and lz4 the legacy
-format, as the kernel requires. gzip levels below 9 use a 4-byte match
+one ordinary gzip member; xz in blocks of 3 times its dictionary), xz
+uses the CRC32 check and lz4 the legacy format, as the kernel requires. gzip levels below 9 use a 4-byte match
 hash (zlib-rs, like zlib-ng) and lose 1-3% to GNU gzip -6 on binaries;
 --level 9 is smaller than gzip -6 there, at about three times the CPU.
 "
