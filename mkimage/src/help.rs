@@ -40,12 +40,14 @@ macro_rules! output_options {
       --append-to IMAGE              write IMAGE's bytes first (zero-padded to
                                      a multiple of 4), then the new segment;
                                      -o may be IMAGE itself
-      --quiet                        no summary line on stderr
+      --quiet                        no summary or progress on stderr
+                                     (warnings still)
       --json                         the summary as one JSON object on stdout:
                                      entries, bytes_in, bytes_out (of the new
                                      segment), ratio (bytes_out/bytes_in),
                                      seconds, compression, file_size,
-                                     largest ([{dir, bytes}]), warnings
+                                     mb_per_s, largest ([{dir, bytes}]),
+                                     warnings
       --top N                        list the N directories with the most
                                      data (default 5, 0 for none)
       --warn-image-size SIZE|none    warn above SIZE (N, NK, NM, NG) instead
