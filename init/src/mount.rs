@@ -15,13 +15,16 @@ pub struct MountEntry {
     pub data: &'static str,
     /// Mount only when this path exists (e.g. EFI variables on EFI boots).
     pub only_if: Option<&'static str>,
+    /// A scratch tmpfs that must not hide files the image put there (ReaR
+    /// packs its mkrescue log into /tmp); the initramfs is writable anyway.
+    pub unless_populated: bool,
 }
 
 const NOSUID_NODEV_NOEXEC: MountFlags = MountFlags::NOSUID.union(MountFlags::NODEV).union(MountFlags::NOEXEC);
 const NOSUID_NODEV: MountFlags = MountFlags::NOSUID.union(MountFlags::NODEV);
 
 const fn entry(source: &'static str, target: &'static str, fstype: &'static str, flags: MountFlags, data: &'static str) -> MountEntry {
-    MountEntry { source, target, fstype, flags, data, only_if: None }
+    MountEntry { source, target, fstype, flags, data, only_if: None, unless_populated: false }
 }
 
 /// devtmpfs comes first so that /dev/kmsg and /dev/console exist for logging.
@@ -32,7 +35,7 @@ pub const EARLY_MOUNTS: &[MountEntry] = &[
     entry("devpts", "/dev/pts", "devpts", MountFlags::NOSUID.union(MountFlags::NOEXEC), "gid=5,mode=620,ptmxmode=666"),
     entry("tmpfs", "/dev/shm", "tmpfs", NOSUID_NODEV, "mode=1777"),
     entry("tmpfs", "/run", "tmpfs", NOSUID_NODEV, "mode=755"),
-    entry("tmpfs", "/tmp", "tmpfs", NOSUID_NODEV, "mode=1777"),
+    MountEntry { unless_populated: true, ..entry("tmpfs", "/tmp", "tmpfs", NOSUID_NODEV, "mode=1777") },
     MountEntry {
         source: "efivarfs",
         target: "/sys/firmware/efi/efivars",
@@ -40,6 +43,7 @@ pub const EARLY_MOUNTS: &[MountEntry] = &[
         flags: NOSUID_NODEV_NOEXEC,
         data: "",
         only_if: Some("/sys/firmware/efi/efivars"),
+        unless_populated: false,
     },
 ];
 
@@ -57,6 +61,8 @@ pub enum Outcome {
     Mounted,
     AlreadyMounted,
     Skipped,
+    /// Not mounted: the image has files there.
+    Populated,
 }
 
 /// Mounts one entry, creating its mount point if needed.
@@ -67,6 +73,9 @@ pub fn mount_entry(e: &MountEntry) -> Result<Outcome, String> {
     match rustix::fs::mkdir(e.target, Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(err) => return Err(format!("mkdir {}: {err}", e.target)),
+    }
+    if e.unless_populated && std::fs::read_dir(e.target).is_ok_and(|mut d| d.next().is_some()) {
+        return Ok(Outcome::Populated);
     }
     let data = std::ffi::CString::new(e.data).map_err(|_| "NUL in mount options".to_string())?;
     match mount(e.source, e.target, e.fstype, e.flags, data.as_c_str()) {
@@ -84,6 +93,7 @@ pub fn mount_all(table: &[MountEntry]) -> usize {
             Ok(Outcome::Mounted) => crate::debug!("mounted {} on {}", e.fstype, e.target),
             Ok(Outcome::AlreadyMounted) => crate::debug!("{} already mounted", e.target),
             Ok(Outcome::Skipped) => {}
+            Ok(Outcome::Populated) => crate::info!("{} holds files from the image: no tmpfs mounted over them", e.target),
             Err(msg) => {
                 failed += 1;
                 crate::error!("{msg}");
