@@ -28,6 +28,12 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("modprobe") {
         std::process::exit(rescue_init::modules::modprobe_main(&args[2..]));
     }
+    if name == "shutdown" {
+        std::process::exit(applet::shutdown_main(&args[1..]));
+    }
+    if args.get(1).map(String::as_str) == Some("shutdown") {
+        std::process::exit(applet::shutdown_main(&args[2..]));
+    }
     let (name, rest) = match applet::request_for(&name) {
         Some(_) => (name, &args[1..]),
         None if args.len() > 1 => (args[1].clone(), &args[2..]),
@@ -56,6 +62,7 @@ fn usage() -> String {
     format!(
         "rescue-init {}: PID 1 for rescue initramfs images\n\n\
          usage: rescue-init reboot|poweroff|halt [-f] [-n]\n\
+                rescue-init shutdown [-r|-h|-P|-H] [now|+0] (also /sbin/shutdown)\n\
                 rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n\
                 rescue-init modprobe [-q] [-n] [-v] [-a] [--show-depends] NAME... (also /sbin/modprobe)\n\
                 rescue-init kexec -l KERNEL [--initrd=FILE] [--command-line=STR] | -e | -u | -f\n\
