@@ -37,6 +37,9 @@ pub struct Config {
     pub coldplug_timeout: Duration,
     /// Device bring-up by udev (`rescue.udev`, see `udev.rs`).
     pub udev: crate::udev::Mode,
+    /// Boot a ReaR rescue tree through its inittab (`rescue.rear=off`
+    /// boots it as a plain image).
+    pub rear: bool,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub test_panic: bool,
 }
@@ -55,6 +58,7 @@ impl Default for Config {
             modules: Vec::new(),
             coldplug_timeout: crate::modules::COLDPLUG_DEADLINE,
             udev: crate::udev::Mode::Auto,
+            rear: true,
             test_panic: false,
         }
     }
@@ -72,6 +76,7 @@ enum Key {
     Modules,
     ColdplugTimeout,
     Udev,
+    Rear,
     TestPanic,
 }
 
@@ -87,6 +92,7 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("MODULES", "rescue.modules", Key::Modules),
     ("COLDPLUG_TIMEOUT", "rescue.coldplug-timeout", Key::ColdplugTimeout),
     ("UDEV", "rescue.udev", Key::Udev),
+    ("REAR", "rescue.rear", Key::Rear),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -148,6 +154,7 @@ impl Config {
         match key {
             Key::Debug => self.debug = parse_bool(value)?,
             Key::TestPanic => self.test_panic = parse_bool(value)?,
+            Key::Rear => self.rear = parse_bool(value)?,
             Key::Shell => self.shell = nonempty(value)?.to_string(),
             Key::Run => self.run = Some(parse_run(nonempty(value)?)?),
             Key::After => self.after = parse_after(nonempty(value)?)?,

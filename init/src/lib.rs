@@ -23,6 +23,7 @@ pub mod mount;
 pub mod modules;
 pub mod mountinfo;
 pub mod pid1;
+pub mod rear;
 pub mod procs;
 pub mod reap;
 pub mod shutdown;

@@ -9,7 +9,7 @@ use crate::signals::{Request, Signals};
 use crate::spawn::{self, Stdio3};
 use crate::supervise::Supervisor;
 use crate::udev::Udev;
-use crate::{bootscripts, console, log, mount, reap, shutdown};
+use crate::{bootscripts, console, log, mount, reap, rear, shutdown};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -61,9 +61,17 @@ pub fn run(args: &[String]) -> ! {
     }
     bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
     crate::info!("boot scripts done");
+    let mut cfg = cfg;
+    let rear = if cfg.rear && !container { rear::detect(Path::new("/")) } else { None };
+    if let Some(plan) = &rear {
+        adopt_rear_login(&mut cfg, plan);
+    }
     let ttys = terminals(&cfg, container);
     let shells = Supervisor::new(&cfg.shell, ttys);
     let mut st = State { cfg, events, shells, container, udev };
+    if let Some(plan) = rear {
+        rear_boot(&mut st, plan);
+    }
     recovery_command(&mut st);
     supervise_forever(st)
 }
@@ -140,29 +148,37 @@ fn terminals(cfg: &Config, container: bool) -> Vec<Option<PathBuf>> {
     console::shell_terminals(&cfg.consoles).into_iter().map(Some).collect()
 }
 
+/// ReaR's login on the consoles, unless a shell was chosen explicitly.
+fn adopt_rear_login(cfg: &mut Config, plan: &rear::Plan) {
+    crate::info!("ReaR rescue tree: booting it through its inittab (rescue.rear=off boots it as a plain image)");
+    for note in &plan.notes {
+        crate::info!("ReaR: {note}");
+    }
+    match &plan.login {
+        Some(login) if cfg.shell == Config::default().shell => cfg.shell = login.clone(),
+        _ => {}
+    }
+}
+
+/// ReaR's bootwait scripts in order on the console, then its daemons.
+fn rear_boot(st: &mut State, plan: rear::Plan) {
+    for argv in &plan.steps {
+        let t0 = std::time::Instant::now();
+        match run_on_console(st, argv, "ReaR") {
+            Some(status) => crate::info!("ReaR: {} {} ({} ms)", argv.join(" "), reap::describe(status), t0.elapsed().as_millis()),
+            None if !st.events.requests.is_empty() => return,
+            None => {}
+        }
+    }
+    for svc in plan.services {
+        st.shells.add_service(&svc.name, svc.argv);
+    }
+}
+
 /// `rescue.run`: runs once, owning the console, before the shells start.
 fn recovery_command(st: &mut State) {
     let Some(argv) = st.cfg.run.clone() else { return };
-    let stdio = if st.container { Stdio3::Inherit } else { Stdio3::Terminal(Path::new("/dev/console")) };
-    crate::info!("running rescue.run: {argv:?}");
-    let pid = match spawn::command(&argv, "linux").and_then(|c| spawn::start(c, stdio)) {
-        Ok(pid) => pid,
-        Err(e) => {
-            crate::error!("rescue.run {argv:?}: cannot start: {e}; starting the shells");
-            return;
-        }
-    };
-    st.events.track(pid);
-    let status = loop {
-        if let Some(s) = st.events.take_exit(pid) {
-            break s;
-        }
-        if !st.events.requests.is_empty() {
-            crate::warn!("rescue.run still running (pid {pid}) when a shutdown was requested");
-            return;
-        }
-        st.events.wait(None);
-    };
+    let Some(status) = run_on_console(st, &argv, "rescue.run") else { return };
     crate::info!("rescue.run {}", reap::describe(status));
     let req = match st.cfg.after {
         After::Shell => return,
@@ -175,6 +191,32 @@ fn recovery_command(st: &mut State) {
         st.events.requests.push_back((req, 1));
     } else {
         crate::warn!("rescue.run failed: staying in the rescue system instead of rescue.after={req}");
+    }
+}
+
+/// Runs `argv` owning the console until it exits. `None` when it cannot
+/// start, or when a shutdown is requested first (the shutdown stops it).
+fn run_on_console(st: &mut State, argv: &[String], what: &str) -> Option<rustix::process::WaitStatus> {
+    let stdio = if st.container { Stdio3::Inherit } else { Stdio3::Terminal(Path::new("/dev/console")) };
+    crate::info!("running {what}: {argv:?}");
+    let pid = match spawn::command(argv, "linux").and_then(|c| spawn::start(c, stdio)) {
+        Ok(pid) => pid,
+        Err(e) => {
+            crate::error!("{what} {argv:?}: cannot start: {e}; going on");
+            return None;
+        }
+    };
+    st.events.track(pid);
+    loop {
+        if let Some(s) = st.events.take_exit(pid) {
+            return Some(s);
+        }
+        if !st.events.requests.is_empty() {
+            crate::warn!("{what} still running (pid {pid}) when a shutdown was requested");
+            return None;
+        }
+        st.events.wait(None);
+        handle_hotplug(&mut st.events, &mut st.udev);
     }
 }
 

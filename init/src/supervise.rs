@@ -1,4 +1,5 @@
-//! Shells on the consoles, respawned when they exit. Restarts are rate
+//! Shells on the consoles (and, in ReaR mode, inittab's respawn daemons),
+//! respawned when they exit. Restarts are rate
 //! limited: after BURST starts within WINDOW each further start waits
 //! THROTTLE; a shell that cannot be executed at all backs off
 //! exponentially up to MAX_BACKOFF and says why, so a missing shell never
@@ -17,7 +18,16 @@ const WINDOW: Duration = Duration::from_secs(10);
 const THROTTLE: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// What a supervised slot runs.
+enum Program {
+    /// A login shell (argv[0] `-name`) on its terminal.
+    Shell(String),
+    /// A daemon with stdin from /dev/null; `name` is for the log.
+    Service { name: String, argv: Vec<String> },
+}
+
 pub struct Shell {
+    program: Program,
     /// The terminal, or `None` for PID 1's own stdio (container mode).
     tty: Option<PathBuf>,
     pid: Option<i32>,
@@ -27,26 +37,39 @@ pub struct Shell {
 }
 
 impl Shell {
+    fn new(program: Program, tty: Option<PathBuf>) -> Shell {
+        Shell { program, tty, pid: None, starts: VecDeque::new(), not_before: None, exec_failures: 0 }
+    }
+
     fn name(&self) -> String {
-        match &self.tty {
-            Some(t) => format!("shell on {}", t.display()),
-            None => "shell on stdio".into(),
+        match (&self.program, &self.tty) {
+            (Program::Service { name, .. }, _) => format!("service {name}"),
+            (Program::Shell(_), Some(t)) => format!("shell on {}", t.display()),
+            (Program::Shell(_), None) => "shell on stdio".into(),
+        }
+    }
+
+    fn program_name(&self) -> &str {
+        match &self.program {
+            Program::Shell(s) => s,
+            Program::Service { argv, .. } => argv.first().map_or("", String::as_str),
         }
     }
 }
 
 pub struct Supervisor {
-    shell: String,
     shells: Vec<Shell>,
 }
 
 impl Supervisor {
     pub fn new(shell: &str, ttys: Vec<Option<PathBuf>>) -> Self {
-        let shells = ttys
-            .into_iter()
-            .map(|tty| Shell { tty, pid: None, starts: VecDeque::new(), not_before: None, exec_failures: 0 })
-            .collect();
-        Supervisor { shell: shell.to_string(), shells }
+        let shells = ttys.into_iter().map(|tty| Shell::new(Program::Shell(shell.to_string()), tty)).collect();
+        Supervisor { shells }
+    }
+
+    /// Adds a daemon, respawned like the shells.
+    pub fn add_service(&mut self, name: &str, argv: Vec<String>) {
+        self.shells.push(Shell::new(Program::Service { name: name.to_string(), argv }, None));
     }
 
     /// Pids of the running shells (for shutdown).
@@ -64,7 +87,7 @@ impl Supervisor {
                 continue;
             }
             if sh.not_before.is_none_or(|t| t <= now) {
-                start_shell(&self.shell, sh, events);
+                start_shell(sh, events);
             }
             if let (None, Some(t)) = (sh.pid, sh.not_before) {
                 let wait = t.saturating_duration_since(now);
@@ -97,13 +120,13 @@ impl Supervisor {
     }
 }
 
-fn start_shell(shell: &str, sh: &mut Shell, events: &mut Events) {
+fn start_shell(sh: &mut Shell, events: &mut Events) {
     let term = sh.tty.as_deref().map_or("linux", console::term_for);
-    let stdio = match &sh.tty {
-        Some(t) => Stdio3::Terminal(t),
-        None => Stdio3::Inherit,
+    let result = match (&sh.program, &sh.tty) {
+        (Program::Shell(shell), Some(t)) => spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Terminal(t))),
+        (Program::Shell(shell), None) => spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Inherit)),
+        (Program::Service { argv, .. }, _) => spawn::command(argv, term).and_then(|c| spawn::start(c, Stdio3::Detached)),
     };
-    let result = spawn::shell_command(shell, term).and_then(|c| spawn::start(c, stdio));
     let now = Instant::now();
     sh.starts.push_back(now);
     while sh.starts.len() > BURST {
@@ -120,8 +143,13 @@ fn start_shell(shell: &str, sh: &mut Shell, events: &mut Events) {
             sh.exec_failures += 1;
             let backoff = Duration::from_secs(1 << (sh.exec_failures - 1).min(6)).min(MAX_BACKOFF);
             sh.not_before = Some(now + backoff);
+            let prog = sh.program_name();
+            if matches!(sh.program, Program::Service { .. }) {
+                crate::error!("{}: cannot start {prog}: {e}; retrying in {}s", sh.name(), backoff.as_secs());
+                return;
+            }
             crate::error!(
-                "{}: cannot start {shell}: {e}. No shell is available there; retrying in {}s \
+                "{}: cannot start {prog}: {e}. No shell is available there; retrying in {}s \
                  (set rescue.shell=PATH or add a shell to the image). PID 1 keeps running; \
                  Ctrl-Alt-Del reboots.",
                 sh.name(),
