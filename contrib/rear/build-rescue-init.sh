@@ -1,0 +1,34 @@
+# Installed by rescue-init's ReaR kit as build/default/985_rescue_init.sh:
+# after ReaR has assembled its rescue tree and before it checks it
+# (990_verify_rootfs) and records its md5sums (995).
+#
+# Makes rescue-init the rescue system's /init (RESCUE_INIT_AS_INIT=yes, the
+# default when the binary RESCUE_INIT_BIN exists): the static binary goes to
+# /bin/rescue-init, /init points to it, and reboot, halt, poweroff and
+# shutdown become rescue-init's applets, so they stop processes, unmount
+# cleanly and follow the kexec handoff instead of ReaR's
+# `umount -a; sync; sleep 3`. ReaR's own init stays at /bin/init.
+
+rescue_init_bin="${RESCUE_INIT_BIN:-/usr/local/sbin/rescue-init}"
+if is_false "${RESCUE_INIT_AS_INIT:-yes}" ; then
+    Log "rescue-init kit: RESCUE_INIT_AS_INIT is false, the rescue system keeps ReaR's init"
+    return
+fi
+if ! test -x "$rescue_init_bin" ; then
+    is_true "${RESCUE_INIT_AS_INIT:-}" && Error "rescue-init kit: RESCUE_INIT_AS_INIT=yes but $rescue_init_bin is missing"
+    LogPrint "rescue-init kit: no $rescue_init_bin, the rescue system keeps ReaR's init"
+    return
+fi
+
+cp $v -L "$rescue_init_bin" "$ROOTFS_DIR/bin/rescue-init" || Error "rescue-init kit: cannot copy $rescue_init_bin"
+chmod 0755 "$ROOTFS_DIR/bin/rescue-init"
+ln -sfn bin/rescue-init "$ROOTFS_DIR/init" || Error "rescue-init kit: cannot make /init point to rescue-init"
+for rescue_init_applet in reboot halt poweroff shutdown ; do
+    rm -f "$ROOTFS_DIR/bin/$rescue_init_applet"
+    ln -s rescue-init "$ROOTFS_DIR/bin/$rescue_init_applet"
+done
+# The original system's kernel command line: the kexec after 'rear recover'
+# uses it when the recovered system's boot entries do not say.
+mkdir -p "$ROOTFS_DIR/etc/rescue-init"
+cat /proc/cmdline > "$ROOTFS_DIR/etc/rescue-init/host-cmdline"
+LogPrint "rescue-init kit: /init is rescue-init (from $rescue_init_bin)"
