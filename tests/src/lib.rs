@@ -8,6 +8,7 @@ pub mod kernel;
 pub mod monitor;
 pub mod paths;
 pub mod qemu;
+pub mod rear;
 
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;

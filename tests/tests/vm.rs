@@ -448,3 +448,10 @@ mod compressors {
         Ok(())
     }
 }
+
+/// Proves the ReaR integration against the real `rear mkrescue`: the kit
+/// packs with mkimage and makes rescue-init the rescue system's PID 1,
+/// which runs ReaR's setup to its prompt and turns `reboot` after a
+/// recovery into a kexec; with the kit disabled ReaR works as before.
+#[path = "vm/rear.rs"]
+mod rear;

@@ -71,13 +71,18 @@ impl Guest {
         disks: Vec<PathBuf>,
         qemu_args: Vec<String>,
     ) -> Result<Guest> {
-        static SERIAL: Mutex<()> = Mutex::new(());
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let kernel = Kernel::get()?;
         let mut opts = BootOpts::new(&kernel.vmlinuz, &image.path);
         opts.cmdline_extra = cmdline.to_owned();
         opts.disks = disks;
         opts.extra_args = qemu_args;
+        Self::start_with_opts(opts)
+    }
+
+    /// Boots with options made by the caller (another kernel, more memory).
+    pub fn start_with_opts(opts: BootOpts) -> Result<Guest> {
+        static SERIAL: Mutex<()> = Mutex::new(());
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         Ok(Guest {
             vm: Vm::boot(opts)?,
             _serial: serial,

@@ -1,0 +1,178 @@
+//! Real `rear mkrescue` runs for the ReaR tests and `make bench-rear`.
+//!
+//! ReaR reads the modules of `KERNEL_VERSION` from the host's
+//! `/lib/modules/VERSION` and needs its `modules.dep`, which Debian's
+//! kernel package leaves to depmod. So when the host has no such tree,
+//! one is made (and marked as ours): copies of the test kernel's modules
+//! for a virtio/SATA/SCSI disk with ext4 and their dependencies (ReaR finds
+//! storage drivers with `find -type f`, so not symlinks), plus depmod's
+//! indexes. The kit from contrib/rear is installed into ReaR.
+
+use crate::{paths, Kernel};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Marks a /lib/modules tree made by these tests (never touch another).
+const MARKER: &str = ".made-by-rescue-init-tests";
+/// What the rescue system needs for the test disks and a NIC.
+pub const WANTED: &[&str] = &["virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ahci", "ext4", "crc32c_generic", "virtio_net"];
+
+/// Why the ReaR tests cannot run here, if they cannot.
+pub fn unavailable() -> Option<String> {
+    if Command::new("rear").arg("--version").output().map(|o| o.status.success()).unwrap_or(false) {
+        None
+    } else {
+        Some("`rear` is not installed (apt-get install rear); the ReaR tests and bench are skipped".into())
+    }
+}
+
+/// How ReaR is asked to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// The kit installed but disabled: ReaR's own find|cpio|gzip and init.
+    Stock,
+    /// mkimage packs (zstd) and rescue-init is /init.
+    Kit,
+}
+
+pub struct Rescue {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    /// ReaR's build tree (KEEP_BUILD_DIR), for re-packing.
+    pub rootfs: PathBuf,
+    pub log: String,
+    pub mkrescue_time: Duration,
+}
+
+/// Runs `rear mkrescue` in a throwaway configuration under target/rear/.
+pub fn mkrescue(kernel: &Kernel, flavour: Flavour) -> Result<Rescue> {
+    let release = kernel.release.as_deref().context("the test kernel has no release")?;
+    host_modules(kernel, release)?;
+    install_kit()?;
+    let base = paths::target_subdir(&format!("rear/{flavour:?}").to_lowercase())?;
+    let _ = std::fs::remove_dir_all(&base);
+    let (conf, out, tmp) = (base.join("etc"), base.join("out"), base.join("tmp"));
+    for d in [&conf, &out, &tmp] {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(conf.join("local.conf"), local_conf(kernel, release, &out, flavour)?)?;
+    let t0 = Instant::now();
+    let run = Command::new("rear").arg("-c").arg(&conf).arg("mkrescue").env("TMPDIR", &tmp).output().context("running rear")?;
+    let mkrescue_time = t0.elapsed();
+    if !run.status.success() {
+        bail!(
+            "rear mkrescue ({flavour:?}) failed (its log: /var/log/rear/):\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let log = std::fs::read_to_string(find_one(&out, "rear-")?).unwrap_or_default();
+    let rootfs = find_one(&tmp, "rear.")?.join("rootfs");
+    Ok(Rescue { kernel: find_one(&out, "kernel-")?, initrd: find_one(&out, "initramfs-")?, rootfs, log, mkrescue_time })
+}
+
+fn local_conf(kernel: &Kernel, release: &str, out: &Path, flavour: Flavour) -> Result<String> {
+    let mut c = format!(
+        "OUTPUT=RAMDISK\nOUTPUT_URL=file://{}\nBACKUP=REQUESTRESTORE\nBOOTLOADER=GRUB2\n\
+         KERNEL_FILE={}\nKERNEL_VERSION={release}\nFIRMWARE_FILES=( 'no' )\nKEEP_BUILD_DIR=yes\n",
+        out.display(),
+        kernel.vmlinuz.display()
+    );
+    match flavour {
+        Flavour::Stock => c.push_str("RESCUE_INIT_PACK=no\nRESCUE_INIT_AS_INIT=no\n"),
+        Flavour::Kit => c.push_str(&format!(
+            "REAR_INITRD_COMPRESSION=zstd\nRESCUE_INIT_MKIMAGE={}\nRESCUE_INIT_BIN={}\nRESCUE_INIT_AS_INIT=yes\n",
+            paths::mkimage()?.display(),
+            paths::rescue_init()?.display()
+        )),
+    }
+    Ok(c)
+}
+
+/// The entry of `dir` (or of its subdirectories, for ReaR's OUTPUT_URL/HOST)
+/// whose name starts with `prefix`.
+fn find_one(dir: &Path, prefix: &str) -> Result<PathBuf> {
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for p in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))?.flatten().map(|e| e.path()) {
+            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)) {
+                return Ok(p);
+            }
+            if p.is_dir() && d == dir {
+                todo.push(p);
+            }
+        }
+    }
+    bail!("no {prefix}* in {}", dir.display())
+}
+
+/// Installs contrib/rear into the system's ReaR (idempotent).
+pub fn install_kit() -> Result<()> {
+    let script = paths::workspace_root().join("contrib/rear/install.sh");
+    let out = Command::new("sh").arg(&script).output().context("running contrib/rear/install.sh")?;
+    if !out.status.success() {
+        bail!("install.sh failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Makes /lib/modules/RELEASE for the test kernel unless the host has one.
+fn host_modules(kernel: &Kernel, release: &str) -> Result<()> {
+    let dest = Path::new("/lib/modules").join(release);
+    if dest.exists() && !dest.join(MARKER).exists() {
+        return Ok(());
+    }
+    let src = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
+    let wanted = closure(src, release)?;
+    let _ = std::fs::remove_dir_all(&dest);
+    std::fs::create_dir_all(&dest)?;
+    std::fs::write(dest.join(MARKER), "made by rescue-init's tests (tests/src/rear.rs); safe to delete\n")?;
+    for rel in &wanted {
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().context("module path")?)?;
+        std::fs::copy(src.join(rel), &to).with_context(|| format!("copying {rel}"))?;
+    }
+    for f in ["modules.builtin", "modules.builtin.modinfo", "modules.order"] {
+        std::fs::copy(src.join(f), dest.join(f)).with_context(|| format!("copying {f}"))?;
+    }
+    depmod(Path::new("/"), release)
+}
+
+/// The module files (relative paths) of WANTED and their dependencies, from
+/// a depmod run over the whole tree in a scratch directory.
+fn closure(src: &Path, release: &str) -> Result<BTreeSet<String>> {
+    let scratch = paths::target_subdir("rear/depmod")?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let dir = scratch.join("lib/modules").join(release);
+    std::fs::create_dir_all(&dir)?;
+    std::os::unix::fs::symlink(src.join("kernel"), dir.join("kernel"))?;
+    for f in ["modules.builtin", "modules.builtin.modinfo", "modules.order"] {
+        std::fs::copy(src.join(f), dir.join(f))?;
+    }
+    depmod(&scratch, release)?;
+    let dep = std::fs::read_to_string(dir.join("modules.dep"))?;
+    let deps: Vec<(String, Vec<String>)> = dep
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(m, d)| (m.to_string(), d.split_whitespace().map(str::to_string).collect()))
+        .collect();
+    let mut out = BTreeSet::new();
+    for name in WANTED {
+        let file = format!("/{name}.ko");
+        let (m, d) = deps.iter().find(|(m, _)| m.ends_with(&file)).with_context(|| format!("{name} is not in {}", src.display()))?;
+        out.insert(m.clone());
+        out.extend(d.iter().cloned());
+    }
+    Ok(out)
+}
+
+fn depmod(base: &Path, release: &str) -> Result<()> {
+    let out = Command::new("depmod").arg("-b").arg(base).arg(release).output().context("running depmod (apt-get install kmod)")?;
+    if !out.status.success() {
+        bail!("depmod -b {} {release}: {}", base.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The real thing: Debian's `rear` runs `rear mkrescue` with the kit from
+//! contrib/rear installed (tests/src/rear.rs makes the throwaway
+//! configuration). Skipped, saying why, when `rear` is not installed.
+
+use super::common::{Guest, BOOT, STEP};
+use super::handoff_fixtures as fx;
+use anyhow::{ensure, Context, Result};
+use rescue_tests::rear::{self, Flavour};
+use rescue_tests::{paths, BootOpts, ExitKind, Kernel};
+use std::process::Command;
+
+const READY: &str = "Relax-and-Recover rescue system is ready";
+
+fn skip() -> bool {
+    match rear::unavailable() {
+        Some(why) => {
+            eprintln!("SKIPPED: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
+fn mkimage(args: &[&str]) -> Result<String> {
+    let out = Command::new(paths::mkimage()?).args(args).output()?;
+    ensure!(out.status.success(), "mkimage {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The kit's initrd is mkimage's (zstd, rescue-init as /init, the applets
+/// in place) and packing ReaR's tree again gives the same bytes.
+fn check_kit_initrd(r: &rear::Rescue) -> Result<()> {
+    ensure!(r.log.contains("with mkimage (--compress zstd)"), "ReaR's log does not show mkimage packing:\n{}", r.log);
+    let bytes = std::fs::read(&r.initrd)?;
+    ensure!(bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]), "the kit's initrd is not zstd");
+    let list = mkimage(&["list", &r.initrd.display().to_string()])?;
+    for want in ["init -> bin/rescue-init", "bin/reboot -> rescue-init", "bin/shutdown -> rescue-init", "etc/scripts/system-setup"] {
+        ensure!(list.lines().any(|l| l.contains(want)), "`mkimage list` of ReaR's initrd lacks {want:?}");
+    }
+    let again = r.initrd.with_extension("again");
+    let rootfs = r.rootfs.display().to_string();
+    mkimage(&["pack", &rootfs, "-o", &again.display().to_string(), "--keep-owners", "--compress", "zstd", "--quiet"])?;
+    ensure!(std::fs::read(&again)? == bytes, "packing ReaR's tree again gave other bytes than ReaR's initrd");
+    Ok(())
+}
+
+/// With the kit installed but disabled, ReaR packs and boots as it always
+/// did: its own find|cpio|gzip and its own init.
+#[test]
+fn disabled_kit_leaves_rear_mkrescue_as_it_was() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let r = rear::mkrescue(&Kernel::get()?, Flavour::Stock)?;
+    ensure!(r.log.contains("with gzip default compression"), "stock ReaR did not pack with gzip:\n{}", r.log);
+    ensure!(std::fs::read(&r.initrd)?.starts_with(&[0x1f, 0x8b]), "stock initrd is not gzip");
+    let list = mkimage(&["list", &r.initrd.display().to_string()])?;
+    ensure!(list.lines().any(|l| l.contains("init -> bin/init")), "stock initrd's /init is not ReaR's");
+    ensure!(!list.contains("rescue-init"), "stock initrd contains rescue-init");
+    Ok(())
+}
+
+/// `rear mkrescue` with the kit: the initrd boots with rescue-init as PID
+/// 1 through ReaR's setup to its prompt; a simulated end of `rear recover`
+/// (the recovered disk at /mnt/local, the kit's finalize script) and a
+/// plain `reboot` land in the recovered system's kernel, disk clean.
+#[test]
+fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let kernel = Kernel::get()?;
+    let r = rear::mkrescue(&kernel, Flavour::Kit)?;
+    check_kit_initrd(&r)?;
+    let target = fx::target_initrd(&kernel)?;
+    let disk = fx::target_disk(&kernel, &target, fx::Layout::Grub)?;
+    let mut opts = BootOpts::new(&r.kernel, &r.initrd);
+    opts.mem_mb = 1024;
+    opts.disks = vec![disk.clone()];
+    let mut g = Guest::start_with_opts(opts)?;
+    g.wait_for_re("rescue-init: ReaR rescue tree: booting it through its inittab", BOOT)?;
+    g.wait_for_re(READY, BOOT)?;
+    g.prompt(BOOT)?;
+    g.sh("echo PID1=$(readlink /proc/1/exe)", "PID1=/bin/rescue-init", STEP)?;
+    let recover = "mkdir -p /mnt/local && mount /dev/vda /mnt/local && \
+                   dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=4 2>/dev/null && \
+                   (cd /mnt/local && md5sum data.bin > data.md5) && echo RECOVERED";
+    g.sh(recover, "RECOVERED", STEP)?;
+    let finalize = "bash -c 'source /usr/share/rear/lib/global-functions.sh; LogPrint() { echo \"$*\"; }; \
+                    LogPrintError() { echo \"$*\"; }; TARGET_FS_ROOT=/mnt/local; \
+                    source /usr/share/rear/finalize/default/990_rescue_init_handoff.sh'";
+    g.sh(finalize, "'reboot' will kexec into the recovered system", STEP)?;
+    g.send_line("reboot")?;
+    g.wait_for_re(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker=grub", BOOT)?;
+    g.wait_for_re("TARGET-DATA-OK", STEP)?;
+    g.wait_for_re("TARGET-RECORD-FOUND", STEP)?;
+    g.wait_for_re("TARGET-DONE", STEP)?;
+    g.expect_exit(ExitKind::PowerOff)?;
+    fx::assert_disk_clean(&disk).context("the recovered disk after the kexec")
+}
