@@ -27,6 +27,34 @@ for rescue_init_applet in reboot halt poweroff shutdown ; do
     rm -f "$ROOTFS_DIR/bin/$rescue_init_applet"
     ln -s rescue-init "$ROOTFS_DIR/bin/$rescue_init_applet"
 done
+# ReaR's 40-start-udev-or-load-modules.sh waits up to 10 s for a
+# systemd-udevd and then 4 s more for udev to settle. Under rescue-init
+# without a udevd, its coldplug has already loaded the drivers for every
+# device and answers the kernel's module requests, so the kit's wrapper
+# does only the script's remaining work (/etc/modules, dm-mod). With a
+# udevd running, or under ReaR's own init, ReaR's script runs unchanged.
+rescue_init_udev_script="$ROOTFS_DIR/etc/scripts/system-setup.d/40-start-udev-or-load-modules.sh"
+if ! is_false "${RESCUE_INIT_SKIP_UDEV_WAIT:-yes}" && test -s "$rescue_init_udev_script" ; then
+    mv "$rescue_init_udev_script" "$rescue_init_udev_script.rear-stock"
+    cat > "$rescue_init_udev_script" <<'EOT'
+# rescue-init kit: ReaR's original is 40-start-udev-or-load-modules.sh.rear-stock
+if [[ "$( readlink /proc/1/exe )" == */rescue-init ]] && ! pidof systemd-udevd udevd &>/dev/null ; then
+    echo "rescue-init has loaded the drivers for all devices; no udev to wait for"
+    if test -s /etc/modules ; then
+        while read module options ; do
+            case "$module" in
+                (\#*|"") ;;
+                (*) modprobe -v $module $options ;;
+            esac
+        done </etc/modules
+    fi
+    modprobe -q dm-mod
+else
+    source /etc/scripts/system-setup.d/40-start-udev-or-load-modules.sh.rear-stock
+fi
+EOT
+fi
+
 # The original system's kernel command line: the kexec after 'rear recover'
 # uses it when the recovered system's boot entries do not say.
 mkdir -p "$ROOTFS_DIR/etc/rescue-init"
