@@ -8,6 +8,7 @@
 #   make bench-mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd and bsdtar
 #   make bench-handoff   rescue-init's kexec handoff vs busybox sh + kexec-tools
 #   make bench-devices   /init to devices settled: built-in coldplug vs udev
+#   make bench-rear      ReaR's stock rescue initrd vs the kit's (needs rear)
 #
 # KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
 # APPEND='...' adds kernel command line parameters to `make demo`.
@@ -64,8 +65,8 @@ demo: all
 		-append "console=ttyS0 panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
-.PHONY: bench bench-mkimage bench-handoff bench-devices
-bench: bench-mkimage bench-handoff bench-devices
+.PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear
+bench: bench-mkimage bench-handoff bench-devices bench-rear
 
 bench-mkimage: mkimage
 	$(BENCH) mkimage
@@ -76,6 +77,9 @@ bench-handoff: all kernel
 bench-devices: all kernel
 	$(BENCH) devices
 
+bench-rear: all kernel
+	$(BENCH) rear
+
 clean:
 	$(CARGO) clean
 
@@ -83,7 +87,7 @@ clean:
 # `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take
 # the sanitizer flags cargo-fuzz passes. Not part of `make test`.
 FUZZ_SECONDS  ?= 30
-FUZZ_TARGETS  := cmdline kv mountinfo handoff iso
+FUZZ_TARGETS  := cmdline kv mountinfo handoff iso inittab
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/corpus/$$t && \
