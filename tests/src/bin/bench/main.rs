@@ -3,7 +3,8 @@
 //!   rescue-bench mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd, bsdtar
 //!   rescue-bench handoff   rescue-init's kexec handoff vs the manual way (QEMU)
 //!   rescue-bench devices   built-in coldplug vs udev, /init to devices settled (QEMU)
-//!   rescue-bench all       all three
+//!   rescue-bench rear      ReaR's stock rescue initrd vs the kit's (real rear mkrescue, QEMU)
+//!   rescue-bench all       all of them
 //!
 //! Each writes a Markdown report to stdout and to `target/bench/NAME.md`;
 //! progress goes to stderr. `BENCH_REPS` (default 3) sets the repetitions;
@@ -18,6 +19,7 @@ mod devices;
 mod gen;
 mod handoff;
 mod mkimage;
+mod rear;
 mod report;
 
 use anyhow::{bail, Result};
@@ -42,12 +44,14 @@ fn reps() -> Result<usize> {
 fn run(args: Vec<String>) -> Result<()> {
     let reps = reps()?;
     let which: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (do_mkimage, do_handoff, do_devices) = match which[..] {
-        ["mkimage"] => (true, false, false),
-        ["handoff"] => (false, true, false),
-        ["devices"] => (false, false, true),
-        ["all"] | [] => (true, true, true),
-        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | all]"),
+    let (mut do_mkimage, mut do_handoff, mut do_devices, mut do_rear) = (false, false, false, false);
+    match which[..] {
+        ["mkimage"] => do_mkimage = true,
+        ["handoff"] => do_handoff = true,
+        ["devices"] => do_devices = true,
+        ["rear"] => do_rear = true,
+        ["all"] | [] => (do_mkimage, do_handoff, do_devices, do_rear) = (true, true, true, true),
+        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | rear | all]"),
     };
     if do_mkimage {
         report::publish("mkimage", &mkimage::run(reps)?)?;
@@ -57,6 +61,9 @@ fn run(args: Vec<String>) -> Result<()> {
     }
     if do_devices {
         report::publish("devices", &devices::run(reps)?)?;
+    }
+    if do_rear {
+        report::publish("rear", &rear::run(reps)?)?;
     }
     Ok(())
 }
