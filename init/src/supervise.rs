@@ -17,6 +17,8 @@ const BURST: usize = 10;
 const WINDOW: Duration = Duration::from_secs(10);
 const THROTTLE: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// SysV init's pause for an entry "respawning too fast".
+const SERVICE_PAUSE: Duration = Duration::from_secs(300);
 
 /// What a supervised slot runs.
 enum Program {
@@ -106,13 +108,16 @@ impl Supervisor {
             let name = sh.name();
             let recent = sh.starts.iter().filter(|t| t.elapsed() < WINDOW).count();
             if recent >= BURST {
+                // A person waits for a shell; a daemon that keeps dying
+                // rests as long as SysV init lets it.
+                let pause = if matches!(sh.program, Program::Service { .. }) { SERVICE_PAUSE } else { THROTTLE };
                 crate::warn!(
                     "{name} (pid {pid}) {}; {recent} starts within {}s, next start in {}s",
                     reap::describe(status),
                     WINDOW.as_secs(),
-                    THROTTLE.as_secs()
+                    pause.as_secs()
                 );
-                sh.not_before = Some(Instant::now() + THROTTLE);
+                sh.not_before = Some(Instant::now() + pause);
             } else {
                 crate::info!("{name} (pid {pid}) {}; restarting it", reap::describe(status));
             }
