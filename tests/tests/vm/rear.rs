@@ -98,3 +98,47 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
     g.expect_exit(ExitKind::PowerOff)?;
     fx::assert_disk_clean(&disk).context("the recovered disk after the kexec")
 }
+
+/// The kit's pack script honours every REAR_INITRD_COMPRESSION value: run
+/// with ReaR's own helper functions (lib/global-functions.sh) on a small
+/// tree, it names the initrd as ReaR does and writes that format.
+#[test]
+fn pack_script_honours_rear_initrd_compression() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    rear::install_kit()?;
+    let dir = rescue_tests::image::fresh_dir("rear-pack-script")?;
+    let tree = dir.join("rootfs");
+    std::fs::create_dir_all(tree.join("etc"))?;
+    std::fs::write(tree.join("etc/marker"), "packed by the kit\n")?;
+    let cases: [(&str, &str, &[u8]); 6] = [
+        ("", "initrd.cgz", &[0x1f, 0x8b, 8]),
+        ("fast", "initrd.cgz", &[0x1f, 0x8b, 8]),
+        ("best", "initrd.cgz", &[0x1f, 0x8b, 8]),
+        ("lz4", "initrd.lz4", &[0x02, 0x21, 0x4c, 0x18]),
+        ("lzma", "initrd.xz", &[0xfd, b'7', b'z', b'X', b'Z', 0]),
+        ("zstd", "initrd.zst", &[0x28, 0xb5, 0x2f, 0xfd]),
+    ];
+    for (value, name, magic) in cases {
+        let tmp = dir.join(format!("tmp-{value}"));
+        std::fs::create_dir_all(&tmp)?;
+        let script = format!(
+            "source /usr/share/rear/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
+             SHARE_DIR=/usr/share/rear ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION='{value}' RESCUE_INIT_MKIMAGE='{}'; \
+             source /usr/share/rear/pack/GNU/Linux/900_create_initramfs.sh; echo \"NAME=$REAR_INITRD_FILENAME\"",
+            tree.display(),
+            tmp.display(),
+            paths::mkimage()?.display()
+        );
+        let out = Command::new("bash").arg("-c").arg(&script).output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        ensure!(out.status.success(), "REAR_INITRD_COMPRESSION={value:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        ensure!(stdout.contains(&format!("NAME={name}")), "REAR_INITRD_COMPRESSION={value:?}: not named {name}: {stdout}");
+        let bytes = std::fs::read(tmp.join(name))?;
+        ensure!(bytes.starts_with(magic), "REAR_INITRD_COMPRESSION={value:?}: {name} is not in the expected format");
+        let list = mkimage(&["list", &tmp.join(name).display().to_string()])?;
+        ensure!(list.contains("etc/marker"), "REAR_INITRD_COMPRESSION={value:?}: {name} lacks the tree's file");
+    }
+    Ok(())
+}
