@@ -111,7 +111,7 @@ fn render(reps: usize, stock: &Rescue, kit: &Rescue, packs: [&[f64]; 3], sizes: 
     );
     let (ps, ps_r) = med_range(packs[0]);
     let mut t = Table::new(&["pack (same tree)", "seconds", "range", "ratio to stock", "initrd bytes", "size ratio"]);
-    let labels = ["ReaR: find | cpio | gzip", "mkimage pack --compress zstd (the kit's default here)", "mkimage pack --compress gzip -6 (ReaR's default kept)"];
+    let labels = ["ReaR: `find \\| cpio \\| gzip`", "mkimage pack --compress zstd (the kit's default here)", "mkimage pack --compress gzip -6 (ReaR's default kept)"];
     for (i, label) in labels.iter().enumerate() {
         let (m, r) = if i == 0 { (ps, ps_r.clone()) } else { med_range(packs[i]) };
         t.row(vec![label.to_string(), num(m, 2), r, num(m / ps, 2), sizes[i].to_string(), num(sizes[i] as f64 / sizes[0] as f64, 2)]);
