@@ -32,7 +32,7 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
             _ => {}
         }
     }
-    scripts.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    crate::sort::sort_by(&mut scripts, |a, b| a.as_os_str().cmp(b.as_os_str()));
     scripts
 }
 

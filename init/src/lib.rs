@@ -28,6 +28,7 @@ pub mod procs;
 pub mod reap;
 pub mod shutdown;
 pub mod signals;
+pub mod sort;
 pub mod spawn;
 pub mod supervise;
 pub mod sync;

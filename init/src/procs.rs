@@ -21,7 +21,7 @@ pub fn user_processes() -> Vec<Proc> {
             (ppid != 2).then_some(Proc { pid, comm })
         })
         .collect();
-    out.sort_by_key(|p| p.pid);
+    crate::sort::sort_by_key(&mut out, |p| p.pid);
     out
 }
 

@@ -206,7 +206,7 @@ fn load_entries(root: &Path, dir: &str, notes: &mut Vec<String>) -> Vec<Entry> {
             _ => entries.push(e),
         }
     }
-    entries.sort_by(compare);
+    crate::sort::sort_by(&mut entries, compare);
     entries
 }
 

@@ -63,7 +63,7 @@ pub(super) fn list_in_root(root: &Path, dir: &str) -> Vec<String> {
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names
 }
 
@@ -176,7 +176,7 @@ fn newest_kernel(root: &Path, notes: &mut Vec<String>) -> Option<Detected> {
         .iter()
         .filter_map(|n| n.strip_prefix("vmlinuz-"))
         .collect();
-    versions.sort_by(|a, b| version_cmp(b, a));
+    crate::sort::sort_by(&mut versions, |a, b| version_cmp(b, a));
     let dir = resolve_in_root(root, "/boot").ok()?;
     for v in versions {
         let kernel = match boot_path(root, "/", &format!("/boot/vmlinuz-{v}")) {

@@ -82,7 +82,7 @@ impl Backend for KernelBackend {
         let mut holders: Vec<String> = std::fs::read_dir(dir.join("holders"))
             .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
             .unwrap_or_default();
-        holders.sort();
+        crate::sort::sort(&mut holders);
         let refcnt = std::fs::read_to_string(dir.join("refcnt"))
             .ok()
             .and_then(|s| s.trim().parse().ok())

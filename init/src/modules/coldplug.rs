@@ -196,7 +196,7 @@ pub fn modaliases(devices: &Path) -> Vec<String> {
             }
         }
     }
-    found.sort();
+    crate::sort::sort(&mut found);
     let mut seen = HashSet::new();
     found
         .into_iter()
@@ -221,6 +221,6 @@ pub fn block_devices(sys_root: &Path) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with("loop") && !n.starts_with("ram"))
         .collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names
 }

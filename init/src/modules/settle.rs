@@ -102,7 +102,7 @@ fn storage_interfaces(sys_root: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    out.sort();
+    crate::sort::sort(&mut out);
     out
 }
 

@@ -44,7 +44,7 @@ fn block_names(sys: &Path, prefix: &str) -> Vec<String> {
     };
     let mut names: Vec<String> =
         rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect();
-    names.sort_by_key(|n| natural_key(n));
+    crate::sort::sort_by_key(&mut names, |n| natural_key(n));
     names
 }
 
@@ -59,7 +59,7 @@ fn list(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
         .unwrap_or_default();
-    v.sort_by_key(|n| natural_key(n));
+    crate::sort::sort_by_key(&mut v, |n| natural_key(n));
     v
 }
 
@@ -98,7 +98,7 @@ pub fn dms(sys: &Path) -> Vec<Dm> {
             Some(Dm { name, dm_name, holders })
         })
         .collect();
-    v.sort_by_key(|d| !d.holders.is_empty());
+    crate::sort::sort_by_key(&mut v, |d| !d.holders.is_empty());
     v
 }
 
