@@ -101,7 +101,8 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
 
 /// The kit's pack script honours every REAR_INITRD_COMPRESSION value: run
 /// with ReaR's own helper functions (lib/global-functions.sh) on a small
-/// tree, it names the initrd as ReaR does and writes that format.
+/// tree, it names the initrd as ReaR does and writes that format; without
+/// mkimage it hands over to ReaR's own script.
 #[test]
 fn pack_script_honours_rear_initrd_compression() -> Result<()> {
     if skip() {
@@ -140,5 +141,20 @@ fn pack_script_honours_rear_initrd_compression() -> Result<()> {
         let list = mkimage(&["list", &tmp.join(name).display().to_string()])?;
         ensure!(list.contains("etc/marker"), "REAR_INITRD_COMPRESSION={value:?}: {name} lacks the tree's file");
     }
+    // Without mkimage, ReaR's own script packs, as if the kit were absent.
+    let tmp = dir.join("tmp-absent");
+    std::fs::create_dir_all(&tmp)?;
+    let script = format!(
+        "source /usr/share/rear/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
+         SHARE_DIR=/usr/share/rear ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION= RESCUE_INIT_MKIMAGE=/nonexistent/mkimage; \
+         source /usr/share/rear/pack/GNU/Linux/900_create_initramfs.sh",
+        tree.display(),
+        tmp.display()
+    );
+    let out = Command::new("bash").arg("-c").arg(&script).output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.success(), "without mkimage: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    ensure!(stdout.contains("no mkimage found") && stdout.contains("with gzip default compression"), "without mkimage ReaR's own script did not pack: {stdout}");
+    ensure!(std::fs::read(tmp.join("initrd.cgz"))?.starts_with(&[0x1f, 0x8b]), "without mkimage: initrd.cgz is not gzip");
     Ok(())
 }
