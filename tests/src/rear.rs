@@ -144,15 +144,7 @@ fn host_modules(kernel: &Kernel, release: &str) -> Result<()> {
 /// The module files (relative paths) of WANTED and their dependencies, from
 /// a depmod run over the whole tree in a scratch directory.
 fn closure(src: &Path, release: &str) -> Result<BTreeSet<String>> {
-    let scratch = paths::target_subdir("rear/depmod")?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    let dir = scratch.join("lib/modules").join(release);
-    std::fs::create_dir_all(&dir)?;
-    std::os::unix::fs::symlink(src.join("kernel"), dir.join("kernel"))?;
-    for f in ["modules.builtin", "modules.builtin.modinfo", "modules.order"] {
-        std::fs::copy(src.join(f), dir.join(f))?;
-    }
-    depmod(&scratch, release)?;
+    let dir = depmod_scratch(src, release, "rear/depmod")?;
     let dep = std::fs::read_to_string(dir.join("modules.dep"))?;
     let deps: Vec<(String, Vec<String>)> = dep
         .lines()
@@ -167,6 +159,22 @@ fn closure(src: &Path, release: &str) -> Result<BTreeSet<String>> {
         out.extend(d.iter().cloned());
     }
     Ok(out)
+}
+
+/// kmod's depmod over the test kernel's whole module tree `src`, written to
+/// target/NAME/lib/modules/RELEASE (the modules themselves linked, not
+/// copied); returns that directory. Debian ships no modules.dep.
+pub fn depmod_scratch(src: &Path, release: &str, name: &str) -> Result<PathBuf> {
+    let scratch = paths::target_subdir(name)?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let dir = scratch.join("lib/modules").join(release);
+    std::fs::create_dir_all(&dir)?;
+    std::os::unix::fs::symlink(src.join("kernel"), dir.join("kernel"))?;
+    for f in ["modules.builtin", "modules.builtin.modinfo", "modules.order"] {
+        std::fs::copy(src.join(f), dir.join(f))?;
+    }
+    depmod(&scratch, release)?;
+    Ok(dir)
 }
 
 fn depmod(base: &Path, release: &str) -> Result<()> {
