@@ -9,6 +9,7 @@ pub mod monitor;
 pub mod paths;
 pub mod qemu;
 pub mod rear;
+pub mod target;
 
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;

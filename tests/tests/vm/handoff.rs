@@ -1,162 +1,30 @@
-//! Fixtures for the kexec handoff scenarios: a target disk (ext4, made on
-//! the host with `mke2fs -d`) holding the target kernel and a small target
-//! initrd, and a recovery script for the rescue image that mounts the disk,
-//! writes data and the handoff file.
-//!
-//! The target initrd mounts the disk `ro,noload` (no journal replay, so an
-//! unclean teardown cannot be hidden), checks the data and prints markers.
+//! Fixtures for the kexec handoff scenarios: the target disk and initrd
+//! (rescue_tests::target, shared with `make bench-handoff`) and a recovery
+//! script for the rescue image that mounts the disk, writes data and the
+//! handoff file.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use rescue_tests::target;
+pub use rescue_tests::target::{load_modules_sh, mke2fs, write_exec, Layout, MODULES};
 use rescue_tests::{image, ImageSpec, Initramfs, Kernel};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Modules (in load order) for a virtio disk with ext4 on Debian's kernel.
-pub const MODULES: &[&str] = &[
-    "drivers/virtio/virtio_ring",
-    "drivers/virtio/virtio",
-    "drivers/virtio/virtio_pci_modern_dev",
-    "drivers/virtio/virtio_pci_legacy_dev",
-    "drivers/virtio/virtio_pci",
-    "drivers/block/virtio_blk",
-    "crypto/crc32c_generic",
-    "lib/crc16",
-    "fs/mbcache",
-    "fs/jbd2/jbd2",
-    "fs/ext4/ext4",
-];
+/// The target system's initrd (see rescue_tests::target).
+pub fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
+    target::target_initrd(kernel, "handoff-target")
+}
 
-/// Shell lines that load MODULES and wait for /dev/vda.
-fn load_modules_sh() -> String {
-    let names: Vec<&str> = MODULES.iter().map(|m| m.rsplit('/').next().unwrap_or(m)).collect();
-    format!(
-        "for m in {}; do insmod /lib/modules/test/$m.ko || echo \"insmod $m failed\"; done\n\
-         i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n",
-        names.join(" ")
-    )
+/// The target disk with `layout` (see rescue_tests::target).
+pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout) -> Result<PathBuf> {
+    target::target_disk(kernel, initrd, layout, "handoff-disk")
 }
 
 fn add_modules(mut spec: ImageSpec, kernel: &Kernel) -> Result<ImageSpec> {
-    let dir = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
-    for m in MODULES {
-        let src = dir.join("kernel").join(format!("{m}.ko"));
-        if !src.is_file() {
-            bail!("{} is missing", src.display());
-        }
-        let name = m.rsplit('/').next().unwrap_or(m);
-        spec = spec.file(src, &format!("/lib/modules/test/{name}.ko"));
+    for (src, dst) in target::module_files(kernel)? {
+        spec = spec.file(src, &dst);
     }
     Ok(spec)
-}
-
-fn write_exec(path: &Path, body: &str) -> Result<()> {
-    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
-    Ok(())
-}
-
-const TARGET_INIT: &str = r#"#!/bin/sh
-mkdir -p /proc /sys /dev
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-echo "TARGET-KERNEL-UP cmdline=[$(cat /proc/cmdline)]"
-@MODULES@
-mkdir -p /mnt
-if mount -t ext4 -o ro,noload /dev/vda /mnt; then
-    if (cd /mnt && md5sum -c data.md5 >/dev/null); then echo TARGET-DATA-OK; else echo TARGET-DATA-BAD; fi
-    if [ -s /mnt/var/log/rescue-init-kexec.log ]; then echo TARGET-RECORD-FOUND; fi
-    umount /mnt
-else
-    echo TARGET-MOUNT-FAILED
-fi
-echo TARGET-DONE
-poweroff -f
-"#;
-
-/// The target initrd: busybox, the modules, and TARGET_INIT as /init.
-pub fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
-    let dir = image::fresh_dir("handoff-target")?;
-    let tree = dir.join("tree");
-    image::busybox_tree(&tree, &[])?;
-    let mods = tree.join("lib/modules/test");
-    std::fs::create_dir_all(&mods)?;
-    let src = kernel.modules.as_ref().context("no modules")?;
-    for m in MODULES {
-        let name = m.rsplit('/').next().unwrap_or(m);
-        std::fs::copy(src.join("kernel").join(format!("{m}.ko")), mods.join(format!("{name}.ko")))?;
-    }
-    write_exec(&tree.join("init"), &TARGET_INIT.replace("@MODULES@", &load_modules_sh()))?;
-    image::pack(&tree, "handoff-target")
-}
-
-/// How the recovered system's /boot looks. The kernel and initrd are
-/// always /boot/vmlinuz-test and /boot/initrd-test.img; the layouts add
-/// what auto-detection reads when the handoff names no kernel.
-pub enum Layout {
-    /// Nothing else: the handoff file names them.
-    Named,
-    /// Debian's /vmlinuz and /initrd.img links (relative, as Debian makes them).
-    DebianLinks,
-    /// A Boot Loader Specification entry with its own options.
-    Bls,
-    /// A GRUB config whose default entry (by title) is the test kernel.
-    Grub,
-}
-
-const BLS_ENTRY: &str = "title Recovered system\nversion 6.1-test\nlinux /vmlinuz-test\ninitrd /initrd-test.img\n\
-                         options console=ttyS0 panic=-1 target.marker=bls\n";
-
-const GRUB_CFG: &str = "set default=\"Recovered system\"\nset timeout=5\n\
-menuentry 'Old system' --class debian {\n\tlinux /boot/vmlinuz-old root=/dev/sda1 ro\n\tinitrd /boot/initrd-old.img\n}\n\
-menuentry 'Recovered system' --class debian {\n\tload_video\n\tinsmod ext2\n\
-\tlinux /boot/vmlinuz-test console=ttyS0 panic=-1 target.marker=grub\n\tinitrd /boot/initrd-test.img\n}\n";
-
-fn write_layout(root: &Path, layout: Layout) -> Result<()> {
-    match layout {
-        Layout::Named => {}
-        Layout::DebianLinks => {
-            std::os::unix::fs::symlink("boot/vmlinuz-test", root.join("vmlinuz"))?;
-            std::os::unix::fs::symlink("boot/initrd-test.img", root.join("initrd.img"))?;
-        }
-        Layout::Bls => {
-            std::fs::create_dir_all(root.join("boot/loader/entries"))?;
-            std::fs::write(root.join("boot/loader/entries/recovered.conf"), BLS_ENTRY)?;
-        }
-        Layout::Grub => {
-            std::fs::create_dir_all(root.join("boot/grub"))?;
-            std::fs::write(root.join("boot/grub/grub.cfg"), GRUB_CFG)?;
-        }
-    }
-    Ok(())
-}
-
-/// A 256 MiB ext4 disk image holding the target system.
-pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout) -> Result<PathBuf> {
-    let dir = image::fresh_dir("handoff-disk")?;
-    let root = dir.join("root");
-    std::fs::create_dir_all(root.join("boot"))?;
-    std::fs::create_dir_all(root.join("var/log"))?;
-    std::fs::copy(&kernel.vmlinuz, root.join("boot/vmlinuz-test"))?;
-    std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
-    write_layout(&root, layout)?;
-    let disk = dir.join("disk.img");
-    mke2fs(&root, &disk, "target", "256M")?;
-    Ok(disk)
-}
-
-/// An ext4 disk image of `size` holding the tree `root` (`mke2fs -d`).
-pub fn mke2fs(root: &Path, img: &Path, label: &str, size: &str) -> Result<()> {
-    let out = Command::new("mke2fs")
-        .args(["-q", "-F", "-t", "ext4", "-L", label, "-d"])
-        .arg(root)
-        .arg(img)
-        .arg(size)
-        .output()
-        .context("running mke2fs (apt-get install e2fsprogs)")?;
-    if !out.status.success() {
-        bail!("mke2fs failed for {}: {}", img.display(), String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
 }
 
 /// The rescue image: rescue-init, busybox, the modules and `/recover`,

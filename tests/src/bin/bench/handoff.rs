@@ -1,5 +1,5 @@
 //! The kexec handoff done two ways under QEMU TCG, same kernel, same
-//! target disk and target initrd (copied from `tests/tests/vm/handoff.rs`):
+//! target disk and target initrd as the VM tests (`rescue_tests::target`):
 //!
 //! - manual: busybox `sh` is PID 1 (`/init` script, image made by
 //!   `mkimage build --bin /usr/sbin/kexec`); it mounts the disk, writes the
@@ -19,124 +19,13 @@
 
 use crate::report::{self, median, min_max, num, Table};
 use anyhow::{bail, Context, Result};
+use rescue_tests::target::{load_modules_sh, module_files, target_initrd, write_exec, Layout};
 use rescue_tests::{image, paths, BootOpts, ExitKind, ImageSpec, Initramfs, Kernel, Vm};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Generous: TCG on two cores shared with compilers.
 const WAIT: Duration = Duration::from_secs(300);
-
-/// Modules (in load order) for a virtio disk with ext4 on Debian's kernel.
-const MODULES: &[&str] = &[
-    "drivers/virtio/virtio_ring",
-    "drivers/virtio/virtio",
-    "drivers/virtio/virtio_pci_modern_dev",
-    "drivers/virtio/virtio_pci_legacy_dev",
-    "drivers/virtio/virtio_pci",
-    "drivers/block/virtio_blk",
-    "crypto/crc32c_generic",
-    "lib/crc16",
-    "fs/mbcache",
-    "fs/jbd2/jbd2",
-    "fs/ext4/ext4",
-];
-
-fn module_name(m: &str) -> &str {
-    m.rsplit('/').next().unwrap_or(m)
-}
-
-/// Shell lines that load MODULES and wait for /dev/vda.
-fn load_modules_sh() -> String {
-    let names: Vec<&str> = MODULES.iter().map(|m| module_name(m)).collect();
-    format!(
-        "for m in {}; do insmod /lib/modules/test/$m.ko || echo \"insmod $m failed\"; done\n\
-         i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n",
-        names.join(" ")
-    )
-}
-
-fn module_files(kernel: &Kernel) -> Result<Vec<(PathBuf, String)>> {
-    let dir = kernel
-        .modules
-        .as_ref()
-        .context("the test kernel has no modules directory")?;
-    MODULES
-        .iter()
-        .map(|m| {
-            let src = dir.join("kernel").join(format!("{m}.ko"));
-            if !src.is_file() {
-                bail!("{} is missing", src.display());
-            }
-            Ok((src, format!("/lib/modules/test/{}.ko", module_name(m))))
-        })
-        .collect()
-}
-
-fn write_exec(path: &Path, body: &str) -> Result<()> {
-    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
-    Ok(())
-}
-
-/// The target system's /init (as in the VM tests): mounts the disk
-/// `ro,noload` (no journal replay), checks the data, powers off.
-const TARGET_INIT: &str = r#"#!/bin/sh
-mkdir -p /proc /sys /dev
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-echo "TARGET-KERNEL-UP cmdline=[$(cat /proc/cmdline)]"
-@MODULES@
-mkdir -p /mnt
-if mount -t ext4 -o ro,noload /dev/vda /mnt; then
-    if (cd /mnt && md5sum -c data.md5 >/dev/null); then echo TARGET-DATA-OK; else echo TARGET-DATA-BAD; fi
-    if [ -s /mnt/var/log/rescue-init-kexec.log ]; then echo TARGET-RECORD-FOUND; fi
-    umount /mnt
-else
-    echo TARGET-MOUNT-FAILED
-fi
-echo TARGET-DONE
-poweroff -f
-"#;
-
-fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
-    let dir = image::fresh_dir("bench-handoff-target")?;
-    let tree = dir.join("tree");
-    image::busybox_tree(&tree, &[])?;
-    let mods = tree.join("lib/modules/test");
-    std::fs::create_dir_all(&mods)?;
-    for (src, dst) in module_files(kernel)? {
-        std::fs::copy(&src, tree.join(dst.trim_start_matches('/')))?;
-    }
-    write_exec(
-        &tree.join("init"),
-        &TARGET_INIT.replace("@MODULES@", &load_modules_sh()),
-    )?;
-    image::pack(&tree, "bench-handoff-target")
-}
-
-/// A fresh 256 MiB ext4 disk with /boot/vmlinuz-test and /boot/initrd-test.img.
-fn target_disk(kernel: &Kernel, initrd: &Initramfs, name: &str) -> Result<PathBuf> {
-    let dir = image::fresh_dir(name)?;
-    let root = dir.join("root");
-    std::fs::create_dir_all(root.join("boot"))?;
-    std::fs::create_dir_all(root.join("var/log"))?;
-    std::fs::copy(&kernel.vmlinuz, root.join("boot/vmlinuz-test"))?;
-    std::fs::copy(&initrd.path, root.join("boot/initrd-test.img"))?;
-    let disk = dir.join("disk.img");
-    let ok = Command::new("mke2fs")
-        .args(["-q", "-F", "-t", "ext4", "-L", "target", "-d"])
-        .arg(&root)
-        .arg(&disk)
-        .arg("256M")
-        .status()
-        .context("running mke2fs (apt-get install e2fsprogs)")?
-        .success();
-    if !ok {
-        bail!("mke2fs failed for {}", disk.display());
-    }
-    Ok(disk)
-}
 
 /// The recovery both ways share: mount the disk, write and checksum 8 MiB,
 /// then the done marker (kernel-stamped through /dev/kmsg).
@@ -302,11 +191,7 @@ fn run_once(
     image: &Initramfs,
     n: usize,
 ) -> Result<Sample> {
-    let disk = target_disk(
-        kernel,
-        target,
-        &format!("bench-handoff-disk-{}", way.slug()),
-    )?;
+    let disk = rescue_tests::target::target_disk(kernel, target, Layout::Named, &format!("bench-handoff-disk-{}", way.slug()))?;
     let mut opts = BootOpts::new(&kernel.vmlinuz, &image.path);
     opts.disks = vec![disk.clone()];
     opts.name = Some(format!("bench-handoff-{}-{n}", way.slug()));
@@ -419,7 +304,7 @@ fn range(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> String {
 pub fn run(reps: usize) -> Result<String> {
     let kernel = Kernel::get()?;
     eprintln!("bench: building the images");
-    let target = target_initrd(&kernel)?;
+    let target = target_initrd(&kernel, "bench-handoff-target")?;
     let images = [
         (Way::Manual, manual_image(&kernel)?),
         (Way::RescueInit, rescue_image(&kernel)?),
