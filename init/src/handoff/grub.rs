@@ -125,7 +125,8 @@ fn open(name: &str, cmd: &Cmd, env: &Env) -> Frame {
 
 /// The first plain argument is the title; `--id X` (what
 /// `$menuentry_id_option` expands to) the id; other options are skipped.
-fn title_and_id(args: &[String]) -> (String, Option<String>) {
+/// Shared with the ISO boot menu reader.
+pub(crate) fn title_and_id(args: &[String]) -> (String, Option<String>) {
     let (mut title, mut id) = (None, None);
     let mut it = args.iter().filter(|a| !a.is_empty());
     while let Some(a) = it.next() {

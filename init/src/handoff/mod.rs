@@ -42,7 +42,7 @@ mod bzimage;
 pub mod check;
 mod detect;
 mod file;
-mod grub;
+pub(crate) mod grub;
 pub(crate) mod grubcfg;
 mod plan;
 mod resolve;

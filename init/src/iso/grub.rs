@@ -127,7 +127,7 @@ impl Walker<'_> {
     }
 
     fn open_block(&mut self, name: &str, args: &[String], origin: String) {
-        let (title, id) = title_and_id(args);
+        let (title, id) = crate::handoff::grub::title_and_id(args);
         let Some(Frame::Menu(parent)) = self.stack.last_mut() else {
             self.stack.push(Frame::Other);
             return;
@@ -233,23 +233,6 @@ fn entry_command(e: &mut BootEntry, other: &mut Option<String>, words: &[String]
         n if other.is_none() && !NOISE.contains(&n) => *other = Some(words.join(" ")),
         _ => {}
     }
-}
-
-/// The first plain argument is the title; `--id X` the id.
-fn title_and_id(args: &[String]) -> (String, Option<String>) {
-    let (mut title, mut id) = (None, None);
-    let mut it = args.iter().filter(|a| !a.is_empty());
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--id" => id = it.next().cloned(),
-            "--class" | "--users" | "--hotkey" => drop(it.next()),
-            _ if a.starts_with("--id=") => id = Some(a["--id=".len()..].to_string()),
-            _ if a.starts_with("--") => {}
-            _ if title.is_none() => title = Some(a.clone()),
-            _ => {}
-        }
-    }
-    (title.unwrap_or_default(), id)
 }
 
 /// `(cd0)/live/vmlinuz` -> `/live/vmlinuz`; relative -> absolute.
