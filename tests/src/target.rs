@@ -25,7 +25,8 @@ pub const MODULES: &[&str] = &[
     "fs/ext4/ext4",
 ];
 
-fn module_name(m: &str) -> &str {
+/// `fs/ext4/ext4` -> `ext4`.
+pub fn module_name(m: &str) -> &str {
     m.rsplit('/').next().unwrap_or(m)
 }
 
@@ -42,9 +43,15 @@ pub fn load_modules_sh() -> String {
 /// MODULES as (file in the test kernel, path in an image) pairs, the image
 /// path being where `load_modules_sh` looks.
 pub fn module_files(kernel: &Kernel) -> Result<Vec<(PathBuf, String)>> {
+    module_files_of(kernel, MODULES)
+}
+
+/// The same for any list of module paths (relative to the kernel's
+/// `kernel/` directory, without `.ko`).
+pub fn module_files_of<'a>(kernel: &Kernel, modules: impl IntoIterator<Item = &'a &'a str>) -> Result<Vec<(PathBuf, String)>> {
     let dir = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
-    MODULES
-        .iter()
+    modules
+        .into_iter()
         .map(|m| {
             let src = dir.join("kernel").join(format!("{m}.ko"));
             if !src.is_file() {

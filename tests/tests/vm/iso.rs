@@ -7,15 +7,13 @@
 //! boots and prints its marker with the command line it got. Garbage on a
 //! disk given as the ISO is refused with a clear message and the host
 //! keeps running.
-//!
-//! The lead adds `#[path = "vm/iso.rs"] mod iso;` to `vm.rs`.
 
 use super::common::{self, Guest, BOOT, STEP};
 use super::handoff_fixtures as fx;
 use anyhow::{bail, Context, Result};
+use rescue_tests::target::write_exec;
 use rescue_tests::{image, ExitKind, ImageSpec, Initramfs, Kernel};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The virtio modules of `fx::MODULES` (a virtio disk, no filesystem).
@@ -26,12 +24,6 @@ const EFI_GRUB_CFG: &str = include_str!("../../../init/tests/fixtures/iso/rear-e
 const REAR_ARGS: &str = "root=/dev/ram0 vga=normal rw selinux=0 console=ttyS0,9600 console=tty0";
 /// The rescue image in the ISO prints this with its command line.
 const MARKER: &str = "ISO-RESCUE-UP";
-
-fn write_exec(path: &Path, body: &str) -> Result<()> {
-    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
-    Ok(())
-}
 
 /// The rescue system inside the ISO: rescue-init's image with a boot
 /// script that prints MARKER and the kernel command line.
@@ -98,22 +90,12 @@ fn garbage_disk() -> Result<PathBuf> {
 /// The host: rescue-init's image, the virtio modules, and `/setup`,
 /// which loads them and waits for both disks.
 fn host_image(kernel: &Kernel) -> Result<Initramfs> {
-    let mods = kernel
-        .modules
-        .as_ref()
-        .context("the test kernel has no modules directory")?;
     let dir = image::fresh_dir("iso-host-src")?;
     let mut spec = ImageSpec::new("iso-host");
-    let mut names = Vec::new();
-    for m in &fx::MODULES[..VIRTIO] {
-        let src = mods.join("kernel").join(format!("{m}.ko"));
-        if !src.is_file() {
-            bail!("{} is missing", src.display());
-        }
-        let base = m.rsplit('/').next().unwrap_or(m);
-        spec = spec.file(src, &format!("/lib/modules/test/{base}.ko"));
-        names.push(base);
+    for (src, dst) in rescue_tests::target::module_files_of(kernel, &fx::MODULES[..VIRTIO])? {
+        spec = spec.file(src, &dst);
     }
+    let names: Vec<&str> = fx::MODULES[..VIRTIO].iter().map(|m| rescue_tests::target::module_name(m)).collect();
     let script = dir.join("setup");
     let body = format!(
         "#!/bin/sh\nfor m in {}; do insmod /lib/modules/test/$m.ko || echo \"insmod $m failed\"; done\n\

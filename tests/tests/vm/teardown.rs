@@ -32,18 +32,11 @@ fn handoff(marker: &str) -> String {
 /// handoff file.
 fn rescue_image(kernel: &Kernel, name: &str, body: &str, marker: &str, files: &[(PathBuf, &str)]) -> Result<Initramfs> {
     let dir = image::fresh_dir(&format!("{name}-src"))?;
-    let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
     let mut spec = ImageSpec::new(name);
-    let mut names = Vec::new();
-    for m in fx::MODULES.iter().chain(EXTRA_MODULES) {
-        let src = mods.join("kernel").join(format!("{m}.ko"));
-        if !src.is_file() {
-            bail!("{} is missing", src.display());
-        }
-        let base = m.rsplit('/').next().unwrap_or(m);
-        spec = spec.file(src, &format!("/lib/modules/test/{base}.ko"));
-        names.push(base);
+    for (src, dst) in rescue_tests::target::module_files_of(kernel, fx::MODULES.iter().chain(EXTRA_MODULES))? {
+        spec = spec.file(src, &dst);
     }
+    let names: Vec<&str> = fx::MODULES.iter().chain(EXTRA_MODULES).map(|m| rescue_tests::target::module_name(m)).collect();
     for (src, dst) in files {
         spec = spec.file(src, dst);
     }
