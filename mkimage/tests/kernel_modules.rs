@@ -55,15 +55,6 @@ fn modules_dir() -> Option<PathBuf> {
     Some(Path::new("/lib/modules").join(release)).filter(|d| has_modules(d))
 }
 
-/// kmod's program `name`, if installed.
-fn kmod_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d: PathBuf| d.join(name))
-        .find(|p| p.is_file())
-}
-
 /// `root/lib/modules/VER` made of links to the directories of `real`
 /// and copies of its [`KEPT`] files.
 fn mirror(real: &Path, root: &Path, ver: &str) -> PathBuf {

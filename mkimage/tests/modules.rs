@@ -136,15 +136,6 @@ fn unpack_lib(s: &Scratch, dir: &str) -> PathBuf {
     to
 }
 
-/// kmod's program `name`, if installed.
-fn kmod_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d: PathBuf| d.join(name))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn modules_are_decompressed_and_indexed() {
     let s = Scratch::new("mod-fake");

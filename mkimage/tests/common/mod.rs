@@ -251,3 +251,12 @@ pub fn newc(entries: &[Raw]) -> Vec<u8> {
     }
     out
 }
+
+/// kmod's program `name`, if installed.
+pub fn kmod_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d: PathBuf| d.join(name))
+        .find(|p| p.is_file())
+}
