@@ -7,6 +7,8 @@ use crate::kv;
 use std::time::Duration;
 
 pub const CONFIG_PATH: &str = "/etc/rescue-init/config";
+/// The shell on the consoles unless `rescue.shell`/`SHELL` (or ReaR mode) says otherwise.
+pub const DEFAULT_SHELL: &str = "/bin/sh";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum After {
@@ -47,7 +49,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            shell: "/bin/sh".into(),
+            shell: DEFAULT_SHELL.into(),
             run: None,
             after: After::Shell,
             debug: false,

@@ -45,7 +45,7 @@ pub fn run(args: &[String]) -> ! {
     }
     crate::info!("rescue-init {} as PID 1: early mounts done ({failed} failed)", env!("CARGO_PKG_VERSION"));
     set_hostname();
-    let cfg = load_config(container, args);
+    let mut cfg = load_config(container, args);
     let signals = match signals {
         Ok(s) => s,
         Err(e) => {
@@ -61,7 +61,6 @@ pub fn run(args: &[String]) -> ! {
     }
     bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
     crate::info!("boot scripts done");
-    let mut cfg = cfg;
     let rear = if cfg.rear && !container { rear::detect(Path::new("/")) } else { None };
     if let Some(plan) = &rear {
         adopt_rear_login(&mut cfg, plan);
@@ -155,7 +154,7 @@ fn adopt_rear_login(cfg: &mut Config, plan: &rear::Plan) {
         crate::info!("ReaR: {note}");
     }
     match &plan.login {
-        Some(login) if cfg.shell == Config::default().shell => cfg.shell = login.clone(),
+        Some(login) if cfg.shell == crate::config::DEFAULT_SHELL => cfg.shell = login.clone(),
         _ => {}
     }
 }
