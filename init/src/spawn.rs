@@ -22,6 +22,12 @@ pub enum Stdio3<'a> {
     Detached,
 }
 
+/// A regular file (symlinks followed) that someone may execute.
+pub fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// Builds a command for `argv` with the rescue environment.
 pub fn command(argv: &[String], term: &str) -> io::Result<Command> {
     let (prog, args) = argv.split_first().ok_or_else(|| io::Error::other("empty command"))?;

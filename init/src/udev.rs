@@ -34,7 +34,6 @@ use crate::modules::{self, KernelBackend, Loader};
 use crate::reap;
 use crate::spawn::{self, Stdio3};
 use std::collections::HashSet;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -83,10 +82,8 @@ pub struct Programs {
 /// The udev programs under `root`, if both are there and executable.
 pub fn find(root: &Path) -> Option<Programs> {
     let first = |names: &[&str]| {
-        names.iter().map(|n| root.join(n.trim_start_matches('/'))).find(|p| {
-            // metadata follows symlinks (systemd-udevd -> udevadm).
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        // is_executable follows symlinks (systemd-udevd -> udevadm).
+        names.iter().map(|n| root.join(n.trim_start_matches('/'))).find(|p| crate::spawn::is_executable(p))
     };
     Some(Programs { daemon: first(&DAEMONS)?, admin: first(&ADMINS)? })
 }
@@ -270,6 +267,7 @@ fn loaded_modules() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn modes_parse_and_reject_garbage() {

@@ -9,8 +9,8 @@
 
 pub mod inittab;
 
+use crate::spawn::is_executable;
 use inittab::{Action, Entry};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub const BOOT_SCRIPT: &str = "etc/scripts/boot";
@@ -102,13 +102,10 @@ fn argv(process: &str) -> Vec<String> {
     }
 }
 
-fn is_executable(p: &Path) -> bool {
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;
 
     fn tree(name: &str, inittab: Option<&str>, login: bool) -> PathBuf {
