@@ -82,6 +82,8 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
     g.wait_for_re(READY, BOOT)?;
     g.prompt(BOOT)?;
     g.sh("echo PID1=$(readlink /proc/1/exe)", "PID1=/bin/rescue-init", STEP)?;
+    // ReaR packs its mkrescue log into /tmp: no tmpfs may hide it.
+    g.sh("ls /tmp/rear-*partial*.log >/dev/null && echo TMP-KEPT", "TMP-KEPT", STEP)?;
     let recover = "mkdir -p /mnt/local && mount /dev/vda /mnt/local && \
                    dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=4 2>/dev/null && \
                    (cd /mnt/local && md5sum data.bin > data.md5) && echo RECOVERED";
