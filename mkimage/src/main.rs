@@ -17,18 +17,8 @@ use mkimage::{
 };
 
 fn main() -> ExitCode {
-    let cmd = match cli::parse(std::env::args_os().skip(1).collect()) {
-        Ok(cmd) => cmd,
-        Err(e) => {
-            eprintln!("mkimage: {e}");
-            let help = match e.command {
-                "" => "mkimage --help".to_string(),
-                c => format!("mkimage {c} --help"),
-            };
-            eprintln!("Try '{help}'.");
-            return ExitCode::from(2);
-        }
-    };
+    // Usage errors exit 2 with the usage; --help and --version exit 0.
+    let cmd = cli::parse(std::env::args_os().skip(1)).unwrap_or_else(|e| e.exit());
     match run(cmd) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -50,8 +40,13 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Help(text) => print!("{text}"),
-        Command::Version => println!("mkimage {}", cli::VERSION),
+        Command::Generate { what, dir } => {
+            let written = cli::generate::generate(what, dir.as_deref(), &mut io::stdout().lock())
+                .context("mkimage generate")?;
+            if let Some(path) = written {
+                eprintln!("mkimage: wrote {}", path.display());
+            }
+        }
         Command::Build { spec, out } => {
             let start = Instant::now();
             let epoch = epoch()?;

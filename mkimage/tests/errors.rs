@@ -173,7 +173,9 @@ fn usage_errors_exit_2_with_a_hint() {
     assert_eq!(result.status.code(), Some(2));
     let err = stderr(&result);
     assert!(
-        err.contains("missing -o FILE") && err.contains("mkimage pack --help"),
+        err.contains("missing -o FILE")
+            && err.contains("Usage: mkimage pack")
+            && err.contains("--help"),
         "{err}"
     );
 }

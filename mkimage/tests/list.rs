@@ -122,10 +122,10 @@ fn help_and_version() {
     assert!(top.contains("build") && top.contains("pack") && top.contains("list"));
     for cmd in ["build", "pack", "list"] {
         let text = mkimage_ok([cmd, "--help"]);
-        assert!(text.starts_with(&format!("mkimage {cmd} - ")), "{text}");
+        assert!(text.contains(&format!("Usage: mkimage {cmd} ")), "{text}");
         assert_eq!(mkimage_ok(["help", cmd]), text);
     }
-    assert!(mkimage_ok(["build", "-h"]).contains("--mknod PATH:c|b:MAJ:MIN:MODE"));
+    assert!(mkimage_ok(["build", "-h"]).contains("--mknod <PATH:c|b:MAJ:MIN:MODE>"));
     assert_eq!(
         mkimage_ok(["--version"]),
         format!("mkimage {}\n", env!("CARGO_PKG_VERSION"))

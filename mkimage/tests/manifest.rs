@@ -75,7 +75,10 @@ fn a_bad_manifest_writes_nothing_and_names_the_line() {
     let out = mkimage(["build", "--config", s.path("m.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("m.toml:3: unknown key \"compres\""), "{err}");
+    assert!(
+        err.contains("m.toml:3:1: unknown key \"compres\" (did you mean \"compress\"?)"),
+        "{err}"
+    );
     assert!(!s.path("o.img").exists());
 }
 
@@ -127,5 +130,9 @@ fn warnings_and_largest_directories_in_text_and_json() {
     assert!(!stderr(&out).contains("largest") && !stderr(&out).contains("warning"));
     let out = mkimage(base.iter().chain(&["--warn-file-size", "10X"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--warn-file-size: \"10X\" is not a size"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("for '--warn-file-size <SIZE|none>': \"10X\" is not a size"),
+        "{err}"
+    );
 }

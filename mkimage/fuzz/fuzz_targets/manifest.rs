@@ -1,5 +1,6 @@
-//! Arbitrary text as a `build --config` manifest: the TOML-subset reader
-//! must return settings or an error with a line in the text, never panic.
+//! Arbitrary text as a `build --config` manifest: the TOML reader and the
+//! option values must give options or an error at a line and column of
+//! the text, never panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,12 +9,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match mkimage::manifest::parse(text) {
-        Ok(settings) => {
-            for s in settings {
-                assert!(s.line >= 1 && s.line <= text.lines().count().max(1));
-            }
-        }
-        Err(e) => assert!(e.line >= 1 && e.line <= text.split('\n').count()),
+    if let Err(e) = mkimage::cli::manifest::parse(text) {
+        assert!(e.line >= 1 && e.line <= text.split('\n').count(), "{e}");
+        assert!(e.column >= 1, "{e}");
     }
 });
