@@ -2,7 +2,7 @@
 //!
 //! `build` applies its sources in this order, later ones replacing
 //! earlier ones at the same path: `--rootfs` trees (in order), `/init`
-//! with its applet links (`/sbin/modprobe` only where the trees have
+//! with its applet links and `/bin/rescue-init` (`/sbin/modprobe` only where the trees have
 //! none), kernel modules and firmware, `--file` copies, `--mknod` nodes,
 //! `--bin` programs with their libraries; then the default directories
 //! and `/dev/console` are added where missing.
@@ -19,6 +19,9 @@ use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Names under which `/init` also acts as a command.
 pub const APPLETS: [&str; 3] = ["sbin/reboot", "sbin/poweroff", "sbin/halt"];
+/// `/init` under its own name, so that its subcommands run as
+/// `rescue-init handoff check`.
+pub const SELF_LINK: &str = "bin/rescue-init";
 /// An applet link added only if the trees do not have the path: the
 /// kernel runs it to load modules it needs (`CONFIG_MODPROBE_PATH`).
 pub const MODPROBE: &str = "sbin/modprobe";
@@ -103,7 +106,9 @@ fn init_tree(spec: &BuildSpec) -> Result<Tree, TreeError> {
         tree.add_dir(dir, false)?;
     }
     tree.insert(b"init".to_vec(), tree::file_entry(&spec.init, Some(0o755))?)?;
-    for applet in APPLETS {
+    // Where the trees make /sbin or /bin a symlink (merged /usr), the
+    // links go where it leads (see Tree::insert).
+    for applet in APPLETS.iter().chain(&[SELF_LINK]) {
         tree.insert(applet.as_bytes().to_vec(), Entry::symlink(b"/init"))?;
     }
     tree.insert_default(MODPROBE.as_bytes(), Entry::symlink(b"/init"))?;

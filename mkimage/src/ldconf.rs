@@ -103,17 +103,7 @@ pub fn fnmatch(pattern: &[u8], name: &[u8]) -> bool {
     if name.first() == Some(&b'.') && pattern.first() != Some(&b'.') {
         return false;
     }
-    match_from(pattern, name)
-}
-
-fn match_from(p: &[u8], n: &[u8]) -> bool {
-    match (p.first(), n.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => (0..=n.len()).any(|skip| match_from(&p[1..], &n[skip..])),
-        (Some(b'?'), Some(_)) => match_from(&p[1..], &n[1..]),
-        (Some(a), Some(b)) if a == b => match_from(&p[1..], &n[1..]),
-        _ => false,
-    }
+    crate::glob::matches(pattern, name)
 }
 
 #[cfg(test)]

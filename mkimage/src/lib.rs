@@ -12,6 +12,7 @@ pub mod elf;
 pub mod extract;
 pub mod extract_fs;
 pub mod firmware;
+pub mod glob;
 pub mod image;
 pub mod kconfig;
 pub mod kmod_bin;

@@ -57,7 +57,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             for w in warnings {
                 eprintln!("mkimage: {w}");
             }
-            write(tree, &out, compression, epoch, start)?;
+            write(exclude(tree, &out), &out, compression, epoch, start)?;
         }
         Command::Pack {
             dir,
@@ -69,12 +69,23 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             let compression = compression(&out)?;
             let tree = image::pack_tree(&dir, keep_owners, &out.path)
                 .with_context(|| format!("packing {}", dir.display()))?;
-            write(tree, &out, compression, epoch, start)?;
+            write(exclude(tree, &out), &out, compression, epoch, start)?;
         }
         Command::List { file } => list(&file)?,
         Command::Extract { image, dir } => extract(&image, &dir)?,
     }
     Ok(())
+}
+
+/// `tree` without what `--exclude` leaves out.
+fn exclude(mut tree: Tree, out: &Output) -> Tree {
+    if !out.opts.exclude.is_empty() {
+        let n = tree.exclude(&out.opts.exclude);
+        if !out.opts.quiet {
+            eprintln!("mkimage: --exclude: {n} entries left out (with what is below them)");
+        }
+    }
+    tree
 }
 
 fn epoch() -> anyhow::Result<Option<u32>> {

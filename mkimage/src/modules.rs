@@ -10,7 +10,7 @@
 //! kernel is an error; a soft dependency that is missing is a warning,
 //! as kmod ignores it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -213,7 +213,11 @@ pub fn select(
     }
     match spec.set {
         ModuleSet::None => {}
-        ModuleSet::All => todo.extend(db.names().map(|n| (n.clone(), Why::Asked))),
+        ModuleSet::All => {
+            let (complete, skipped) = complete_modules(db)?;
+            notes.extend(skipped_warning(&skipped, &db.dir));
+            todo.extend(complete.into_iter().map(|n| (n, Why::Asked)));
+        }
         ModuleSet::Loaded => todo.extend(
             loaded(&sys.proc_modules)?
                 .into_iter()
@@ -234,6 +238,72 @@ pub fn select(
         }
     }
     Ok(chosen)
+}
+
+/// A module left out, and why.
+type Skipped = (String, String);
+
+/// The modules of the directory whose dependencies are all there (in it
+/// or built in), and the others with why: `--modules all` leaves those
+/// out instead of failing on them.
+fn complete_modules(db: &mut ModDb) -> Result<(Vec<String>, Vec<Skipped>), ModError> {
+    let names: Vec<String> = db.names().cloned().collect();
+    let mut memo = HashMap::new();
+    let (mut complete, mut skipped) = (Vec::new(), Vec::new());
+    for name in names {
+        match missing_dep(db, &name, &mut memo)? {
+            None => complete.push(name),
+            Some(why) => skipped.push((name, why)),
+        }
+    }
+    Ok((complete, skipped))
+}
+
+/// Why module `name` cannot load: the first dependency missing from its
+/// dependencies, theirs, and so on; None if none is.
+fn missing_dep(
+    db: &mut ModDb,
+    name: &str,
+    memo: &mut HashMap<String, Option<String>>,
+) -> Result<Option<String>, ModError> {
+    if let Some(known) = memo.get(name) {
+        return Ok(known.clone());
+    }
+    // In a dependency loop the module counts as complete so far.
+    memo.insert(name.to_string(), None);
+    let m = db.module(name)?;
+    let mut why = None;
+    for dep in db.deps(&m) {
+        let dep_name = normalize(&dep);
+        if db.has(&dep_name) {
+            if let Some(deeper) = missing_dep(db, &dep_name, memo)? {
+                why = Some(format!("needs {dep}, which {deeper}"));
+                break;
+            }
+        } else if !db.is_builtin(&dep) {
+            why = Some(format!("needs {dep}"));
+            break;
+        }
+    }
+    memo.insert(name.to_string(), why.clone());
+    Ok(why)
+}
+
+/// One warning for every module `--modules all` left out.
+fn skipped_warning(skipped: &[Skipped], dir: &Path) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = skipped
+        .iter()
+        .map(|(m, why)| format!("{m} ({why})"))
+        .collect();
+    Some(format!(
+        "warning: --modules all: left out {} module(s) whose dependencies are neither in {} nor built in: {}",
+        skipped.len(),
+        dir.display(),
+        list.join(", ")
+    ))
 }
 
 /// Queues what `m` needs: its dependencies, then its soft dependencies.

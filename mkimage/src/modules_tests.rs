@@ -180,3 +180,32 @@ fn modules_for_another_kernel_are_a_warning() {
     let w = check_vermagic([&a, &b].into_iter(), "6.1-test").unwrap();
     assert!(w.contains("1 of the modules are built for another kernel than 6.1-test (as b, for 5.10.0-9-amd64)"), "{w}");
 }
+
+#[test]
+fn all_leaves_out_modules_whose_dependencies_are_missing() {
+    let s = Scratch::new("modules-all-broken");
+    let dir = fake_dir(&s);
+    s.module("mods/kernel/drivers/broken.ko", &["depends=nothere"]);
+    s.module("mods/kernel/drivers/onbroken.ko", &["depends=broken,crc16"]);
+    s.module("mods/kernel/drivers/fine.ko", &["depends=unix"]);
+    let sys = sys(s.path("no-proc"));
+    let mut all = spec(&dir, &[]);
+    all.set = ModuleSet::All;
+    let (names, notes) = chosen(&dir, &all, &sys).unwrap();
+    assert!(!names.contains(&"broken".to_string()), "{names:?}");
+    assert!(!names.contains(&"onbroken".to_string()), "{names:?}");
+    assert!(names.contains(&"fine".to_string()) && names.contains(&"ext4".to_string()));
+    let warnings: Vec<&String> = notes.iter().filter(|n| n.contains("left out")).collect();
+    assert_eq!(warnings.len(), 1, "{notes:?}");
+    let w = warnings[0];
+    assert!(w.contains("left out 2 module(s)"), "{w}");
+    assert!(w.contains("broken (needs nothere)"), "{w}");
+    assert!(
+        w.contains("onbroken (needs broken, which needs nothere)"),
+        "{w}"
+    );
+    // Named explicitly, a module with a missing dependency is an error.
+    let e = chosen(&dir, &spec(&dir, &["onbroken"]), &sys).unwrap_err();
+    assert!(matches!(e, ModError::MissingDep { .. }), "{e}");
+    assert!(e.to_string().contains("nothere"), "{e}");
+}

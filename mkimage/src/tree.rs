@@ -4,7 +4,7 @@
 //! `BTreeMap` keeps them in byte order, which also puts every directory
 //! before its children (a prefix sorts before its extensions).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_NAME: usize = 4095;
 /// Longest symlink target the kernel unpacks (PATH_MAX with the NUL).
 pub const MAX_TARGET: usize = 4095;
+/// Symlinks followed for one path at most, as the kernel's MAXSYMLINKS.
+const MAX_HOPS: usize = 40;
 
 /// What an entry is, with what is needed to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,14 +211,16 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// The entry at `name`, found through the tree's symlinks.
     pub fn get(&self, name: &[u8]) -> Option<&Entry> {
-        self.entries.get(name)
+        self.entries.get(&self.resolve(name, false))
     }
 
     /// Whether `name` is a directory of the tree: a directory entry, or
     /// the parent of some entry (made a directory by [`Tree::into_entries`]).
     pub fn has_dir(&self, name: &[u8]) -> bool {
-        if let Some(e) = self.get(name) {
+        let name = &self.resolve(name, false)[..];
+        if let Some(e) = self.entries.get(name) {
             return e.is_dir();
         }
         let start = [name, b"/"].concat();
@@ -226,16 +230,85 @@ impl Tree {
 
     /// Adds or replaces `name`. A directory replacing a directory keeps
     /// its children; anything else replacing a directory drops them.
+    ///
+    /// Symlinks among the parents of `name` are followed, as the kernel
+    /// follows them when it unpacks: on a merged-/usr tree (`sbin ->
+    /// usr/sbin`) `sbin/halt` lands in `usr/sbin`, never beside the link.
+    /// For the same reason a directory does not replace a symlink that
+    /// leads to one (or to nothing yet): its contents go where it leads.
     pub fn insert(&mut self, name: Vec<u8>, entry: Entry) -> Result<(), TreeError> {
+        let name = self.resolve(&name, false);
         if name.len() > MAX_NAME {
             let len = name.len();
             return Err(TreeError::NameTooLong { name, len });
         }
-        if !entry.is_dir() && self.get(&name).is_some_and(Entry::is_dir) {
+        let old = self.entries.get(&name);
+        if entry.is_dir() && old.is_some_and(|e| matches!(e.kind, Kind::Symlink { .. })) {
+            let target = self.resolve(&name, true);
+            if self.has_dir(&target) || !self.entries.contains_key(&target) {
+                return Ok(());
+            }
+        }
+        if !entry.is_dir() && self.entries.get(&name).is_some_and(Entry::is_dir) {
             self.remove_children(&name);
         }
         self.entries.insert(name, entry);
         Ok(())
+    }
+
+    /// `name` with the symlinks of the tree among its parents followed
+    /// (and the last component's too, with `last`). A loop or a chain
+    /// longer than the kernel's MAXSYMLINKS leaves `name` as it is.
+    pub fn resolve(&self, name: &[u8], last: bool) -> Vec<u8> {
+        let mut pending: VecDeque<&[u8]> = name.split(|&b| b == b'/').collect();
+        let tail = if last { None } else { pending.pop_back() };
+        let mut path: Vec<&[u8]> = Vec::new();
+        let mut hops = 0;
+        while let Some(part) = pending.pop_front() {
+            match part {
+                b"" | b"." => continue,
+                b".." => {
+                    path.pop();
+                    continue;
+                }
+                _ => path.push(part),
+            }
+            let Some(Entry {
+                kind: Kind::Symlink { target },
+                ..
+            }) = self.entries.get(&path.join(&b'/'))
+            else {
+                continue;
+            };
+            hops += 1;
+            if hops > MAX_HOPS {
+                return name.to_vec();
+            }
+            path.pop();
+            if target.starts_with(b"/") {
+                path.clear();
+            }
+            for p in target.split(|&b| b == b'/').rev() {
+                pending.push_front(p);
+            }
+        }
+        path.extend(tail);
+        path.join(&b'/')
+    }
+
+    /// Leaves out every entry that `exclude` matches, with what is below
+    /// it; returns how many entries matched.
+    pub fn exclude(&mut self, exclude: &crate::glob::Exclude) -> usize {
+        let doomed: Vec<Vec<u8>> = self
+            .entries
+            .keys()
+            .filter(|name| exclude.matches(name))
+            .cloned()
+            .collect();
+        for name in &doomed {
+            self.remove(name);
+        }
+        doomed.len()
     }
 
     /// Adds `name` unless something is there already.

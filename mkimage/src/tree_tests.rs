@@ -49,7 +49,8 @@ fn synthesized_parents_are_0755_root() {
 #[test]
 fn non_dir_parent_is_an_error() {
     let mut t = Tree::default();
-    t.insert(b"sbin".to_vec(), Entry::symlink(b"usr/sbin"))
+    // A file, not a symlink: symlinks are followed (see below).
+    t.insert(b"sbin".to_vec(), Entry::data(b"x".to_vec(), 0o644))
         .unwrap();
     t.insert(b"sbin/reboot".to_vec(), Entry::symlink(b"/init"))
         .unwrap();
@@ -118,4 +119,56 @@ fn has_dir_sees_implicit_parents() {
         .unwrap();
     assert!(t.has_dir(b"sbin") && t.has_dir(b"etc"));
     assert!(!t.has_dir(b"lib") && !t.has_dir(b"sbin/reboot") && !t.has_dir(b"sbi"));
+}
+
+#[test]
+fn entries_go_through_the_symlinks_of_their_parents() {
+    let mut t = Tree::default();
+    t.insert(b"sbin".to_vec(), Entry::symlink(b"usr/sbin"))
+        .unwrap();
+    t.insert(b"lib".to_vec(), Entry::symlink(b"/usr/lib"))
+        .unwrap();
+    t.insert(b"usr/lib64".to_vec(), Entry::symlink(b"../lib"))
+        .unwrap();
+    t.insert(b"lib64".to_vec(), Entry::symlink(b"usr/lib64"))
+        .unwrap();
+    t.insert(b"sbin/halt".to_vec(), Entry::symlink(b"/init"))
+        .unwrap();
+    t.insert(b"lib64/ld.so".to_vec(), Entry::data(b"x".to_vec(), 0o755))
+        .unwrap();
+    // A directory does not replace a symlink that leads to one.
+    t.insert(b"sbin".to_vec(), Entry::dir(0o755)).unwrap();
+    assert!(t.get(b"sbin/halt").is_some());
+    let names: Vec<Vec<u8>> = t.into_entries().unwrap().into_iter().map(|e| e.0).collect();
+    let names: Vec<&str> = names
+        .iter()
+        .map(|n| std::str::from_utf8(n).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "lib",
+            "lib64",
+            "sbin",
+            "usr",
+            "usr/lib",
+            "usr/lib/ld.so",
+            "usr/lib64",
+            "usr/sbin",
+            "usr/sbin/halt"
+        ]
+    );
+}
+
+#[test]
+fn a_symlink_loop_is_left_alone() {
+    let mut t = Tree::default();
+    t.insert(b"a".to_vec(), Entry::symlink(b"b")).unwrap();
+    t.insert(b"b".to_vec(), Entry::symlink(b"a")).unwrap();
+    assert_eq!(t.resolve(b"a/x", false), b"a/x");
+    t.insert(b"a/x".to_vec(), Entry::dir(0o755)).unwrap();
+    assert!(matches!(
+        t.into_entries(),
+        Err(TreeError::ParentNotDir { .. })
+    ));
 }

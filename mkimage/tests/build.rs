@@ -53,6 +53,8 @@ fn minimal_image_has_init_applets_and_defaults() {
     let t = setup("build-min");
     let text = t.build(&[]);
     let expected = "\
+d 0755 0:0          0 bin
+l 0777 0:0          5 bin/rescue-init -> /init
 d 0755 0:0          0 dev
 c 0600 0:0        5,1 dev/console
 - 0755 0:0         14 init
@@ -182,10 +184,24 @@ fn record_cmdline_stores_the_host_command_line() {
     let init = s.file("init-bin", b"#!/bin/sh\n", 0o755);
     let out = s.path("img");
     let (init_s, out_s) = (init.to_str().unwrap(), out.to_str().unwrap());
-    mkimage_ok(["build", "--compress", "none", "--record-cmdline", "--init", init_s, "-o", out_s]);
+    mkimage_ok([
+        "build",
+        "--compress",
+        "none",
+        "--record-cmdline",
+        "--init",
+        init_s,
+        "-o",
+        out_s,
+    ]);
     let x = s.dir("x", 0o755);
     let img = fs::File::open(&out).unwrap();
-    let ok = std::process::Command::new("cpio").args(["-idm", "--quiet"]).current_dir(&x).stdin(img).status().unwrap();
+    let ok = std::process::Command::new("cpio")
+        .args(["-idm", "--quiet"])
+        .current_dir(&x)
+        .stdin(img)
+        .status()
+        .unwrap();
     assert!(ok.success());
     let stored = fs::read_to_string(x.join("etc/rescue-init/host-cmdline")).unwrap();
     let host = fs::read_to_string("/proc/cmdline").unwrap();

@@ -287,3 +287,107 @@ fn whole_firmware_directory() {
         "{listing}"
     );
 }
+
+#[test]
+fn all_modules_leave_out_those_with_a_missing_dependency() {
+    let s = Scratch::new("mod-all");
+    let (dir, _) = fake(&s);
+    let out = build(
+        &s,
+        &["--modules-dir", dir.to_str().unwrap(), "--modules", "all"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("left out")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("--modules all: left out 1 module(s)")
+            && warnings[0].contains("xfs (needs libcrc32c)"),
+        "{err}"
+    );
+    let list = mkimage_ok(["list", s.path("image.cpio").to_str().unwrap()]);
+    assert!(list.contains("/kernel/fs/ext4/ext4.ko\n"), "{list}");
+    assert!(!list.contains("xfs.ko"), "{list}");
+}
+
+/// A rescue tree with merged /usr, as Debian, Fedora, Arch and ReaR's
+/// have it: /bin, /sbin, /lib and /lib64 are symlinks into /usr.
+#[test]
+fn a_merged_usr_tree_gets_everything_under_usr() {
+    let s = Scratch::new("mod-merged-usr");
+    let (dir, _) = fake(&s);
+    for (link, target) in [
+        ("bin", "usr/bin"),
+        ("sbin", "usr/sbin"),
+        ("lib", "usr/lib"),
+        ("lib64", "usr/lib64"),
+    ] {
+        s.symlink(target, &format!("tree/{link}"));
+        s.dir(&format!("tree/{target}"), 0o755);
+    }
+    s.file("tree/usr/bin/sh", b"#!/bin/busybox\n", 0o755);
+    let bash = ["/usr/bin/bash", "/bin/bash"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let tree = s.path("tree");
+    let mut args = vec![
+        "--rootfs",
+        tree.to_str().unwrap(),
+        "--modules-dir",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(["--module", "ext4", "--file", "/etc/hostname:/sbin/"]);
+    if let Some(bash) = bash {
+        args.extend(["--bin", bash]);
+    }
+    let out = build(&s, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = mkimage_ok(["list", s.path("image.cpio").to_str().unwrap()]);
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .collect();
+    for link in [
+        "bin -> usr/bin",
+        "sbin -> usr/sbin",
+        "lib -> usr/lib",
+        "lib64 -> usr/lib64",
+    ] {
+        assert!(
+            list.contains(&format!(" {link}\n")),
+            "{link} not kept:\n{list}"
+        );
+    }
+    for want in [
+        "usr/sbin/halt",
+        "usr/sbin/reboot",
+        "usr/sbin/poweroff",
+        "usr/sbin/modprobe",
+        "usr/sbin/hostname",
+        "usr/bin/rescue-init",
+        "usr/bin/sh",
+        "usr/lib/modules/6.1-fake/kernel/fs/ext4/ext4.ko",
+        "usr/lib/modules/6.1-fake/modules.dep",
+    ] {
+        assert!(names.contains(&want), "{want} not in\n{list}");
+    }
+    // Nothing beside the links: every other entry is below usr/ (or one
+    // of the image's own top-level directories and files).
+    let top = ["dev", "proc", "root", "run", "sys", "tmp", "init", "usr"];
+    for name in &names {
+        let first = name.split('/').next().unwrap_or_default();
+        let is_link = ["bin", "sbin", "lib", "lib64"].contains(name);
+        assert!(
+            is_link || top.contains(&first) || name.starts_with("dev/"),
+            "{name} beside the links:\n{list}"
+        );
+    }
+    if bash.is_some() {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("usr/lib") && n.contains("libc.so")),
+            "{list}"
+        );
+    }
+}

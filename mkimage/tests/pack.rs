@@ -224,3 +224,49 @@ fn output_inside_the_tree_is_not_packed() {
     let text = mkimage_ok(["list", out_str]);
     assert_eq!(text, "- 0644 0:0          5 f\n");
 }
+
+#[test]
+fn exclude_leaves_out_names_and_paths() {
+    let s = Scratch::new("pack-exclude");
+    s.file("tree/etc/profile", b"x", 0o644);
+    s.file("tree/etc/profile~", b"x", 0o644);
+    s.file("tree/.bashrc~", b"x", 0o644);
+    s.file("tree/usr/share/doc/bash/README", b"x", 0o644);
+    s.file("tree/usr/share/docs-kept", b"x", 0o644);
+    let (tree, img) = (s.path("tree"), s.path("img"));
+    let (tree, img) = (tree.to_str().unwrap(), img.to_str().unwrap());
+    let excluded = ["--exclude", "*~", "--exclude", "/usr/share/doc"];
+    let out = mkimage(["pack", tree, "-o", img].iter().chain(&excluded));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--exclude: 3 entries left out"),
+        "{}",
+        stderr(&out)
+    );
+    let list = mkimage_ok(["list", img]);
+    assert!(
+        list.contains(" etc/profile\n") && list.contains(" usr/share/docs-kept\n"),
+        "{list}"
+    );
+    assert!(
+        !list.contains('~') && !list.contains("share/doc/"),
+        "{list}"
+    );
+    assert!(!list.contains(" usr/share/doc\n"), "{list}");
+    // The same from build's manifest.
+    s.file("init", b"init", 0o755);
+    let manifest =
+        "init = 'init'\noutput = 'img2'\nrootfs = ['tree']\nexclude = ['*~', 'usr/share/doc/*']\n";
+    s.file("m.toml", manifest.as_bytes(), 0o644);
+    let out = mkimage(["build", "--config", s.path("m.toml").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = mkimage_ok(["list", s.path("img2").to_str().unwrap()]);
+    assert!(
+        list.contains(" etc/profile\n") && list.contains(" usr/share/doc\n"),
+        "{list}"
+    );
+    assert!(
+        !list.contains('~') && !list.contains("bash/README"),
+        "{list}"
+    );
+}

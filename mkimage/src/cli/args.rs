@@ -213,6 +213,13 @@ pub struct OutputArgs {
     #[serde(default, deserialize_with = "values::one")]
     pub append_to: Option<PathBuf>,
 
+    /// Leave out the entries GLOB matches: a GLOB without / their file
+    /// name (as find -name), one with / their path in the image
+    /// (repeatable; see Excluding below)
+    #[arg(long, value_name = "GLOB")]
+    #[serde(default, deserialize_with = "values::list")]
+    pub exclude: Vec<String>,
+
     /// No summary or progress on stderr (warnings still)
     #[arg(long, overrides_with = "quiet")]
     #[serde(default)]

@@ -21,7 +21,11 @@ Make an image around a rescue-init binary.
 
 The init binary becomes /init (mode 0755), with reboot, poweroff and halt \
 in /sbin as symlinks to /init, and /sbin/modprobe too unless a --rootfs \
-tree has one (the kernel runs it to load modules).
+tree has one (the kernel runs it to load modules); /bin/rescue-init links \
+to /init as well, for commands such as 'rescue-init handoff check'. Where \
+the trees make /sbin, /bin, /lib or /lib64 a symlink (merged /usr: /sbin \
+-> usr/sbin), these links, --bin programs, libraries, modules and firmware \
+go where it leads, and a later tree's directory does not replace it.
 
 Sources are applied in this order, a later one replacing an earlier one \
 at the same path: --rootfs trees (in order), /init and its links, kernel \
@@ -49,8 +53,10 @@ matching alias (a glob, as pci:v00008086d*), else a built-in module (only \
 a note). A PATH outside the modules directory goes to extra/. What a \
 module needs comes from modules.dep, modules.softdep and modules.alias \
 when the directory has them, else from each module's .modinfo (Debian's \
-kernel packages ship no modules.dep). A missing dependency is an error, a \
-missing soft dependency a warning. The image gets modules.dep, modules.alias, \
+kernel packages ship no modules.dep). A missing dependency of a --module \
+is an error; with --modules all, a module whose dependency is missing is \
+left out, with one warning naming each such module and why. A missing soft \
+dependency is a warning. The image gets modules.dep, modules.alias, \
 modules.softdep and modules.order for exactly its modules, with the \
 modules.dep.bin and modules.alias.bin that kmod's modprobe reads, and \
 modules.builtin and modules.builtin.modinfo whole (with their .bin \
@@ -82,7 +88,7 @@ tables and values of the wrong type are errors naming the file, line and \
 column. Options on the command line are applied after the manifest: a \
 value there replaces the manifest's (-o, --compress, --level, --kver, \
 --modules-dir, ...), a repeatable one (--rootfs, --file, --mknod, --bin, \
---module) adds to its list, and a flag can only be turned on.
+--module, --exclude) adds to its list, and a flag can only be turned on.
 ";
 
 pub const PACK_ABOUT: &str = "Pack a directory tree as it is";
@@ -96,6 +102,13 @@ gzip', but reproducibly. Owners become 0:0 unless --keep-owners.";
 /// How the compression is chosen and what the summary says, for build and
 /// pack.
 pub const OUTPUT_NOTES: &str = "\
+Excluding (--exclude GLOB): a GLOB without '/' is matched against each \
+entry's file name, as find's -name does ('*~' leaves out editor backups \
+anywhere); a GLOB with '/' against the entry's whole path in the image \
+(a leading / is optional: '/usr/share/doc/*'). '*' matches any run of \
+characters, '/' included, and '?' one character. A directory left out \
+takes its contents with it.
+
 Sizes: the image gets a warning above the largest of these it passes: \
 32 MiB - 512 bytes (a TFTP client without block-number rollover stops at \
 65535 blocks of 512 bytes: PXE), 2 GiB - 1 (the x86 boot protocol's \

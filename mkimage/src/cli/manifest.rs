@@ -190,7 +190,7 @@ macro_rules! merged {
 impl Merge for OutputArgs {
     fn merge(self, c: Self) -> Self {
         merged!(OutputArgs, self, c;
-            output, compress, level, kernel_config, kver, dedup, append_to, quiet, json, top,
+            output, compress, level, kernel_config, kver, dedup, append_to, exclude, quiet, json, top,
             warn_image_size, warn_file_size)
     }
 }

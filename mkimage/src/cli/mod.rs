@@ -15,6 +15,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use crate::compress::{Compression, Method};
+use crate::glob::Exclude;
 use crate::image::BuildSpec;
 use crate::kconfig::{Choice, KernelRef};
 use crate::limits::Limit;
@@ -49,6 +50,8 @@ pub struct WriteOpts {
     pub warn_file: Limit,
     /// `--top N`: directories in the summary's largest list.
     pub top: Option<usize>,
+    /// `--exclude`: entries left out of the image.
+    pub exclude: Exclude,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +214,7 @@ fn output(
         warn_image: o.warn_image_size.unwrap_or_default(),
         warn_file: o.warn_file_size.unwrap_or_default(),
         top: o.top,
+        exclude: Exclude::new(&o.exclude),
     };
     let choice = Choice {
         method: o.compress,
