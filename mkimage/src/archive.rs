@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::compress::{self, Compression, Method};
 use crate::cpio::{self, Header};
 use crate::decompress;
-use crate::output::{AtomicFile, OutputError};
+use crate::output::AtomicFile;
 use crate::prefix::{self, Prefix};
 use crate::progress::Progress;
 pub use crate::stats::Stats;
@@ -27,19 +27,7 @@ use crate::tree::{show, Entry, Kind};
 /// Buffer between the archive writer and the compression thread.
 const BUFFER: usize = 1 << 20;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    #[error("cannot read {}: {cause}", path.display())]
-    Read { path: PathBuf, cause: io::Error },
-    #[error("{} changed size while being read (expected {expected} bytes)", path.display())]
-    Changed { path: PathBuf, expected: u64 },
-    #[error("{} is {size} bytes; newc limits a file to 4 GiB - 1", path.display())]
-    TooBig { path: PathBuf, size: u64 },
-    #[error("image has more than 2^32 entries at {}", show(.name))]
-    TooManyEntries { name: Vec<u8> },
-    #[error(transparent)]
-    Output(#[from] OutputError),
-}
+pub use crate::archive_error::ArchiveError;
 
 /// An entry with its header numbers decided.
 #[derive(Debug)]

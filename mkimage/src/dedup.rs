@@ -12,7 +12,7 @@ use std::hash::Hasher;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::archive::ArchiveError;
+use crate::archive_error::ArchiveError;
 use crate::tree::{Entry, Kind};
 
 /// Link identity of a deduplicated group that had none: no real device
@@ -126,8 +126,8 @@ fn link(entries: &mut [(Vec<u8>, Entry)], class: &[usize]) -> usize {
 }
 
 fn hash(path: &Path) -> io::Result<u64> {
-    #[allow(deprecated)] // SipHash with fixed keys: stable within a run
-    let mut h = std::hash::SipHasher::new();
+    // Fixed keys: the same hash for the same bytes within a run.
+    let mut h = std::hash::DefaultHasher::new();
     let mut f = File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {

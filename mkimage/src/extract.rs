@@ -221,7 +221,9 @@ impl Extractor {
     ) -> Result<(), Failure> {
         let linked = self.link(h, parts, &path).map_err(visit)?;
         let mut opts = OpenOptions::new();
-        opts.write(true).custom_flags(libc::O_NOFOLLOW).mode(0o600);
+        opts.write(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .mode(0o600);
         if !linked {
             opts.create_new(true);
         }

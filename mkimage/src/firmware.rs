@@ -111,7 +111,7 @@ pub fn locate(dir: &Path, kver: Option<&str>, name: &str) -> Result<Option<Strin
                 Ok(meta) if meta.is_file() => return Ok(Some(rel)),
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {}
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTDIR.raw_os_error()) => {}
                 Err(e) => return Err(read_err(&path)(e)),
             }
         }

@@ -1,7 +1,9 @@
 //! mkimage as a library: the image builder, reader and extractor that
 //! the `mkimage` binary drives (also used by the fuzz targets).
+#![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod archive_error;
 pub mod bins;
 pub mod cli;
 pub mod compress;

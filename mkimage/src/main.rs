@@ -1,4 +1,5 @@
 //! mkimage: builds newc initramfs images for rescue-init.
+#![forbid(unsafe_code)]
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;

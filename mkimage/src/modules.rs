@@ -80,18 +80,8 @@ impl System {
 }
 
 fn release() -> Option<String> {
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: uname fills the struct it is given; its strings end in NUL.
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return None;
-    }
-    let bytes: Vec<u8> = u
-        .release
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8(bytes).ok()
+    let uname = rustix::system::uname();
+    uname.release().to_str().ok().map(str::to_string)
 }
 
 /// Adds the modules and firmware `spec` asks for; returns warnings.

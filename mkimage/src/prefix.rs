@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::archive::ArchiveError;
+use crate::archive_error::ArchiveError;
 use crate::output::AtomicFile;
 
 /// One segment before the new one.

@@ -15,7 +15,7 @@ pub(super) fn entry_from(
 ) -> Result<Entry, TreeError> {
     let ft = meta.file_type();
     let rdev = meta.rdev();
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let (major, minor) = (rustix::fs::major(rdev), rustix::fs::minor(rdev));
     let kind = if ft.is_dir() {
         Kind::Dir
     } else if ft.is_file() {

@@ -134,7 +134,10 @@ fn check_extracted(x: &Path) {
         let console = fs::symlink_metadata(x.join("dev/console")).unwrap();
         assert!(console.file_type().is_char_device());
         assert_eq!(
-            (libc::major(console.rdev()), libc::minor(console.rdev())),
+            (
+                rustix::fs::major(console.rdev()),
+                rustix::fs::minor(console.rdev())
+            ),
             (5, 1)
         );
     }

@@ -133,10 +133,19 @@ fn check_extracted(x: &Path, devices: bool) {
     if devices {
         let null = meta("dev/null");
         assert!(null.file_type().is_char_device());
-        assert_eq!((libc::major(null.rdev()), libc::minor(null.rdev())), (1, 3));
+        assert_eq!(
+            (
+                rustix::fs::major(null.rdev()),
+                rustix::fs::minor(null.rdev())
+            ),
+            (1, 3)
+        );
         let sda = meta("dev/sda");
         assert!(sda.file_type().is_block_device());
-        assert_eq!((libc::major(sda.rdev()), libc::minor(sda.rdev())), (8, 0));
+        assert_eq!(
+            (rustix::fs::major(sda.rdev()), rustix::fs::minor(sda.rdev())),
+            (8, 0)
+        );
     }
 }
 

@@ -149,8 +149,7 @@ pub fn uncompressed(image: &Path) -> Vec<u8> {
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    rustix::process::geteuid().is_root()
 }
 
 /// Creates a device node with mknod(1); false if not permitted.
