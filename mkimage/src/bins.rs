@@ -203,5 +203,4 @@ pub fn add_host_path(tree: &mut Tree, path: &Path) -> Result<(), BinError> {
 }
 
 #[cfg(test)]
-#[path = "bins_tests.rs"]
 mod tests;

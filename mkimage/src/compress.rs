@@ -226,5 +226,4 @@ pub fn encoder<W: Write + Send + 'static>(
 }
 
 #[cfg(test)]
-#[path = "compress_tests.rs"]
 mod tests;

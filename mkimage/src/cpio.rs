@@ -366,10 +366,8 @@ fn parse_hex(text: &[u8]) -> Option<u32> {
     u32::from_str_radix(s, 16).ok()
 }
 
-#[path = "cpio_copy.rs"]
 mod copy;
 pub use copy::CopyError;
 
 #[cfg(test)]
-#[path = "cpio_tests.rs"]
 mod tests;

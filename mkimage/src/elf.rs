@@ -360,5 +360,4 @@ fn file_offset(segments: &[Segment], addr: u64) -> Result<u64, ElfErrorKind> {
 }
 
 #[cfg(test)]
-#[path = "elf_tests.rs"]
 mod tests;

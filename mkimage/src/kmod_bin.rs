@@ -160,5 +160,4 @@ fn common_prefix(keys: &[(&[u8], Values)], depth: usize) -> usize {
 }
 
 #[cfg(test)]
-#[path = "kmod_bin_tests.rs"]
 mod tests;

@@ -214,5 +214,4 @@ fn bracket(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
 }
 
 #[cfg(test)]
-#[path = "kmod_index_tests.rs"]
 mod tests;

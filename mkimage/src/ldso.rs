@@ -252,5 +252,4 @@ impl Loader {
 }
 
 #[cfg(test)]
-#[path = "ldso_tests.rs"]
 mod tests;

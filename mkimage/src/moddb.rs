@@ -369,5 +369,4 @@ fn normalized(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
-#[path = "moddb_tests.rs"]
 mod tests;

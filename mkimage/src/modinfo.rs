@@ -271,5 +271,4 @@ fn names_index(f: elf::Fields, header: &[u8], sections: &[Section]) -> usize {
 }
 
 #[cfg(test)]
-#[path = "modinfo_tests.rs"]
 mod tests;

@@ -242,5 +242,4 @@ pub fn follow_links(tree: &Tree, path: &str) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[path = "modout_tests.rs"]
 mod tests;

@@ -366,5 +366,4 @@ pub fn loaded(path: &Path) -> Result<Vec<String>, ModError> {
 }
 
 #[cfg(test)]
-#[path = "modules_tests.rs"]
 mod tests;

@@ -248,5 +248,4 @@ fn deflate_block(level: u32, job: &Job) -> io::Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-#[path = "pgzip_tests.rs"]
 mod tests;

@@ -408,11 +408,9 @@ impl Tree {
     }
 }
 
-#[path = "tree_source.rs"]
 mod source;
 use source::entry_from;
 pub use source::file_entry;
 
 #[cfg(test)]
-#[path = "tree_tests.rs"]
 mod tests;
