@@ -20,6 +20,9 @@ struct State {
     cfg: Config,
     events: Events,
     shells: Supervisor,
+    /// ReaR's respawn daemons: they may start while a step owns the
+    /// console, unlike the shells.
+    services: Supervisor,
     container: bool,
     /// udevd, when it brought the devices up (`rescue.udev`).
     udev: Udev,
@@ -67,7 +70,8 @@ pub fn run(args: &[String]) -> ! {
     }
     let ttys = terminals(&cfg, container);
     let shells = Supervisor::new(&cfg.shell, ttys);
-    let mut st = State { cfg, events, shells, container, udev };
+    let services = Supervisor::new("", Vec::new());
+    let mut st = State { cfg, events, shells, services, container, udev };
     if let Some(plan) = rear {
         rear_boot(&mut st, plan);
     }
@@ -159,9 +163,14 @@ fn adopt_rear_login(cfg: &mut Config, plan: &rear::Plan) {
     }
 }
 
-/// ReaR's bootwait scripts in order on the console, then its daemons.
+/// ReaR's bootwait scripts in order on the console; its daemons join in
+/// at the step the plan says.
 fn rear_boot(st: &mut State, plan: rear::Plan) {
-    for argv in &plan.steps {
+    let mut services = Some(plan.services);
+    for (i, argv) in plan.steps.iter().enumerate() {
+        if i >= plan.services_at {
+            start_services(st, services.take());
+        }
         let t0 = std::time::Instant::now();
         match run_on_console(st, argv, "ReaR") {
             Some(status) => crate::info!("ReaR: {} {} ({} ms)", argv.join(" "), reap::describe(status), t0.elapsed().as_millis()),
@@ -169,9 +178,14 @@ fn rear_boot(st: &mut State, plan: rear::Plan) {
             None => {}
         }
     }
-    for svc in plan.services {
-        st.shells.add_service(&svc.name, svc.argv);
+    start_services(st, services.take());
+}
+
+fn start_services(st: &mut State, services: Option<Vec<rear::Service>>) {
+    for svc in services.into_iter().flatten() {
+        st.services.add_service(&svc.name, svc.argv);
     }
+    st.services.start_due(&mut st.events);
 }
 
 /// `rescue.run`: runs once, owning the console, before the shells start.
@@ -214,8 +228,10 @@ fn run_on_console(st: &mut State, argv: &[String], what: &str) -> Option<rustix:
             crate::warn!("{what} still running (pid {pid}) when a shutdown was requested");
             return None;
         }
-        st.events.wait(None);
+        let next = st.services.start_due(&mut st.events);
+        st.events.wait(next);
         handle_hotplug(&mut st.events, &mut st.udev);
+        st.services.collect_exits(&mut st.events);
     }
 }
 
@@ -251,10 +267,11 @@ fn main_loop(st: &mut State) {
             st.cfg.test_panic = false;
             panic!("rescue.test-panic: deliberate panic in the main loop");
         }
-        let next = st.shells.start_due(&mut st.events);
+        let next = [st.shells.start_due(&mut st.events), st.services.start_due(&mut st.events)].into_iter().flatten().min();
         st.events.wait(next);
         handle_hotplug(&mut st.events, &mut st.udev);
         st.shells.collect_exits(&mut st.events);
+        st.services.collect_exits(&mut st.events);
     }
 }
 

@@ -3,7 +3,9 @@
 //! it the way ReaR's own SysV inittab describes: the bootwait scripts one
 //! after another on the console (system-setup reads the kernel command
 //! line for `auto_recover`/`unattended` and may run `rear recover`), then
-//! ReaR's login on every console and its respawn daemons. ReaR's shutdown
+//! ReaR's login on every console. Its respawn daemons (syslog, sshd) start
+//! with system-setup, as ReaR's systemd units start them, so that sshd is
+//! reachable while an unattended `rear recover` runs. ReaR's shutdown
 //! entries (`do-shutdown`: killall5, `umount -av`, reboot -f) are not run:
 //! rescue-init's own shutdown replaces them, including the kexec handoff.
 
@@ -31,8 +33,11 @@ pub struct Service {
 pub struct Plan {
     /// Run one after another on the console, each to its end.
     pub steps: Vec<Vec<String>>,
-    /// Respawned once the steps are done.
+    /// Respawned from the start of step `services_at` on.
     pub services: Vec<Service>,
+    /// The step the daemons start with: the one running system-setup
+    /// (ReaR's systemd units run sshd alongside it), else after the last.
+    pub services_at: usize,
     /// ReaR's login program for the consoles, when the image has one.
     pub login: Option<String>,
     /// What was read, skipped or replaced, for the log.
@@ -53,6 +58,8 @@ pub fn detect(root: &Path) -> Option<Plan> {
     if plan.steps.is_empty() {
         plan.steps = vec![vec![format!("/{BOOT_SCRIPT}")], vec![format!("/{SETUP_SCRIPT}")]];
     }
+    let setup = format!("/{SETUP_SCRIPT}");
+    plan.services_at = plan.steps.iter().position(|s| s.iter().any(|w| w.contains(&setup))).unwrap_or(plan.steps.len());
     if is_executable(&root.join(LOGIN)) {
         plan.login = Some(format!("/{LOGIN}"));
     }
@@ -134,6 +141,7 @@ mod tests {
         assert_eq!(plan.steps, [vec!["/etc/scripts/boot".to_string()], vec!["/etc/scripts/system-setup".to_string()]]);
         let names: Vec<_> = plan.services.iter().map(|s| s.argv.join(" ")).collect();
         assert_eq!(names, ["/etc/scripts/run-syslog", "/etc/scripts/run-sshd"]);
+        assert_eq!(plan.services_at, 1, "the daemons start with system-setup");
         assert_eq!(plan.login.as_deref(), Some("/bin/login"));
         assert_eq!(plan.notes.iter().filter(|n| n.contains("getty")).count(), 5);
         assert!(plan.notes.iter().any(|n| n.contains(":9 ha") && n.contains("shutdown replaces it")), "{:#?}", plan.notes);
