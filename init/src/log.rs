@@ -72,6 +72,11 @@ impl Logger {
             return;
         }
         let in_kmsg = self.write_kmsg(level, line);
+        if in_kmsg {
+            // Others change it while we run (ReaR's boot script runs
+            // `dmesg -n1`): a stale level would hide our lines.
+            self.console_loglevel = read_console_loglevel().unwrap_or(self.console_loglevel);
+        }
         let kernel_echoes = in_kmsg && (level as u8) < self.console_loglevel;
         if kernel_echoes {
             return;
@@ -104,14 +109,17 @@ pub fn attach_kmsg() {
     let kmsg = OpenOptions::new().write(true).open("/dev/kmsg").ok();
     // Without this the kernel rate-limits userspace lines (10 per 5 s).
     let _ = std::fs::write("/proc/sys/kernel/printk_devkmsg", "on\n");
-    let level = std::fs::read_to_string("/proc/sys/kernel/printk")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0);
+    let level = read_console_loglevel().unwrap_or(0);
     with_logger(|l| {
         l.kmsg = kmsg;
         l.console_loglevel = level;
     });
+}
+
+/// The kernel's console_loglevel, the first field of /proc's printk.
+fn read_console_loglevel() -> Option<u8> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/printk").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// The console is open: flush what was logged before it existed.
