@@ -110,6 +110,9 @@ fn run(o: &Opts, exec: &dyn Fn() -> Result<(), String>) -> Result<(), String> {
         loaded_line(iso.name(), entry, &loaded)
     );
     eprintln!("rescue-init kexec: command line: {cmdline}");
+    // The image may sit on a filesystem the shutdown is about to unmount
+    // (systemd's `umount.target` fails on a busy /backup): let go of it.
+    drop(iso);
     if o.exec {
         return exec();
     }

@@ -43,14 +43,20 @@ impl BootEntry {
 
     /// The arguments without boot-loader tokens, plus `extra`.
     pub fn cmdline(&self, extra: &str) -> String {
-        let own = self
+        let mut words: Vec<&str> = self
             .args
             .iter()
             .map(String::as_str)
-            .filter(|a| !LOADER_ONLY.iter().any(|p| a.starts_with(p)));
-        own.chain(extra.split_whitespace())
-            .collect::<Vec<_>>()
-            .join(" ")
+            .filter(|a| !LOADER_ONLY.iter().any(|p| a.starts_with(p)))
+            .collect();
+        // A word the entry already has (`unattended` on ReaR's automatic
+        // entry) is not repeated.
+        for w in extra.split_whitespace() {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        words.join(" ")
     }
 
     /// Whether `--entry NAME` means this entry, exactly or ignoring case.

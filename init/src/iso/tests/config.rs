@@ -57,6 +57,11 @@ fn rear_isolinux_entries() {
         m.entries[1].cmdline("console=ttyS0 x.y=1"),
         format!("{REAR_ARGS} auto_recover console=ttyS0 x.y=1")
     );
+    // A word the entry has already is not added twice.
+    assert_eq!(
+        m.entries[1].cmdline("auto_recover unattended"),
+        format!("{REAR_ARGS} auto_recover unattended")
+    );
     // `menu default` in boothd0; `default menu.c32` is the UI module.
     assert_eq!(m.default, Some(index(&m, "boothd0")));
     let other = |l: &str| m.entries[index(&m, l)].boots.clone();
