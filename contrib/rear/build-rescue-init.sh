@@ -9,7 +9,14 @@
 # cleanly and follow the kexec handoff instead of ReaR's
 # `umount -a; sync; sleep 3`. ReaR's own init stays at /bin/init.
 
-rescue_init_bin="${RESCUE_INIT_BIN:-/usr/local/sbin/rescue-init}"
+# In PATH (make install, the Debian package), else where either puts it:
+# cron runs ReaR with a PATH that may lack /usr/local/sbin.
+rescue_init_bin="${RESCUE_INIT_BIN:-}"
+if ! test "$rescue_init_bin" ; then
+    for rescue_init_bin in "$( type -P rescue-init )" /usr/sbin/rescue-init /usr/local/sbin/rescue-init ; do
+        test -x "$rescue_init_bin" && break
+    done
+fi
 if is_false "${RESCUE_INIT_AS_INIT:-yes}" ; then
     Log "rescue-init kit: RESCUE_INIT_AS_INIT is false, the rescue system keeps ReaR's init"
     return

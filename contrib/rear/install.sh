@@ -78,5 +78,6 @@ install -m 0644 "$kit/build-rescue-init.sh" "$build"
 install -m 0644 "$kit/finalize-handoff.sh" "$finalize"
 echo "rescue-init kit installed into $rear_dir"
 for name in mkimage rescue-init; do
-    [ -x "$bindir/$name" ] || echo "note: no $bindir/$name yet (install.sh --$name FILE); ReaR keeps its own behaviour for it"
+    command -v "$name" >/dev/null 2>&1 || [ -x "$bindir/$name" ] ||
+        echo "note: no $name in PATH or $bindir yet (make install, or install.sh --$name FILE); ReaR keeps its own behaviour for it"
 done

@@ -12,7 +12,11 @@
 
 rescue_init_stock_pack="$SHARE_DIR/pack/GNU/Linux/900_create_initramfs.sh.rear-stock"
 rescue_init_mkimage="${RESCUE_INIT_MKIMAGE:-}"
-test "$rescue_init_mkimage" || rescue_init_mkimage="$( type -P mkimage )"
+if ! test "$rescue_init_mkimage" ; then
+    for rescue_init_mkimage in "$( type -P mkimage )" /usr/bin/mkimage /usr/local/bin/mkimage ; do
+        test -x "$rescue_init_mkimage" && break
+    done
+fi
 
 if is_false "${RESCUE_INIT_PACK:-yes}" || ! test -x "$rescue_init_mkimage" ; then
     is_false "${RESCUE_INIT_PACK:-yes}" || LogPrint "rescue-init kit: no mkimage found (RESCUE_INIT_MKIMAGE='${RESCUE_INIT_MKIMAGE:-}'), packing with ReaR's own find|cpio"
