@@ -3,6 +3,7 @@
 #   make            build rescue-init (static, musl, release) and mkimage
 #   make test       unit tests, namespace tests (root) and VM tests (QEMU)
 #   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
+#   make install    install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make kernel     fetch the Debian test kernel into target/test-kernel/
 #   make bench      the benchmarks below (Markdown to stdout and target/bench/)
 #   make bench-mkimage   mkimage pack vs find|cpio|gzip/pigz/zstd and bsdtar
@@ -26,7 +27,22 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-vm kernel demo clean fuzz
+.PHONY: all init mkimage test test-unit test-ns test-vm test-e2e kernel demo clean fuzz install uninstall
+
+# GNU installation directories. rescue-init is the /init that mkimage puts
+# into images, not a command people run first: it lives in LIBDIR, with a
+# link in SBINDIR for the applets people do run (handoff check, kexec).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR  ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+DOCDIR  ?= $(DATADIR)/doc/rescue-init
+KITDIR  ?= $(DATADIR)/rescue-init/rear
+INIT_BIN    := target/$(MUSL)/release/rescue-init
+MKIMAGE_BIN := target/release/mkimage
+KIT_FILES   := build-rescue-init.sh finalize-handoff.sh pack-initramfs.sh README.md
 
 all: init mkimage
 
@@ -52,6 +68,10 @@ test-ns: all
 
 test-vm: all kernel
 	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1
+
+# Stage lines and timings on stderr; logs and disks stay in target/e2e/.
+test-e2e: all
+	$(CARGO) test -p rescue-tests --test e2e -- --nocapture --test-threads=1
 
 kernel:
 	$(HELPER) kernel
@@ -82,6 +102,23 @@ bench-rear: all kernel
 
 clean:
 	$(CARGO) clean
+
+# Installs what `make` built; the ReaR kit is only copied: enable it with
+# $(KITDIR)/install.sh (the Debian package does that itself).
+install:
+	@for f in $(INIT_BIN) $(MKIMAGE_BIN); do \
+		[ -x $$f ] || { echo "make install: $$f is missing: run make first" >&2; exit 1; }; done
+	install -D -m 0755 $(INIT_BIN) $(DESTDIR)$(LIBDIR)/rescue-init/rescue-init
+	install -d $(DESTDIR)$(SBINDIR)
+	ln -sfr $(DESTDIR)$(LIBDIR)/rescue-init/rescue-init $(DESTDIR)$(SBINDIR)/rescue-init
+	install -D -m 0755 $(MKIMAGE_BIN) $(DESTDIR)$(BINDIR)/mkimage
+	install -D -m 0755 contrib/rear/install.sh $(DESTDIR)$(KITDIR)/install.sh
+	install -m 0644 $(addprefix contrib/rear/,$(KIT_FILES)) $(DESTDIR)$(KITDIR)/
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rescue-init $(DESTDIR)$(BINDIR)/mkimage
+	rm -rf $(DESTDIR)$(LIBDIR)/rescue-init $(DESTDIR)$(DATADIR)/rescue-init $(DESTDIR)$(DOCDIR)
 
 # Fuzz every parser for FUZZ_SECONDS each (cargo-fuzz, libFuzzer). Needs
 # `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take
