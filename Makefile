@@ -10,6 +10,7 @@
 #   make bench-handoff   rescue-init's kexec handoff vs busybox sh + kexec-tools
 #   make bench-devices   /init to devices settled: built-in coldplug vs udev
 #   make bench-rear      ReaR's stock rescue initrd vs the kit's (needs rear)
+#   make bench-e2e       the user's journey, stock ReaR vs the kit (not in `make bench`)
 #
 # KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
 # APPEND='...' adds kernel command line parameters to `make demo`.
@@ -85,7 +86,7 @@ demo: all
 		-append "console=ttyS0 panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
-.PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear
+.PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear bench-e2e
 bench: bench-mkimage bench-handoff bench-devices bench-rear
 
 bench-mkimage: mkimage
@@ -99,6 +100,9 @@ bench-devices: all kernel
 
 bench-rear: all kernel
 	$(BENCH) rear
+
+bench-e2e: all
+	$(BENCH) e2e
 
 clean:
 	$(CARGO) clean

@@ -3,6 +3,8 @@
 //!
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
+pub mod e2e;
+pub mod fsck;
 pub mod image;
 pub mod kernel;
 pub mod monitor;

@@ -26,31 +26,65 @@ pub const BASE_CMDLINE: &str = "console=ttyS0 panic=-1";
 /// Lines of console output shown in failure messages.
 const TAIL_LINES: usize = 80;
 
+/// What the VM starts from.
+#[derive(Clone, Debug)]
+pub enum Boot {
+    /// QEMU loads the kernel and initrd itself (`-kernel`, `-initrd`,
+    /// `-append`).
+    Kernel { kernel: PathBuf, initrd: PathBuf },
+    /// The firmware (SeaBIOS) boots the first bootable disk or CD, as on
+    /// a real machine; the command line is the boot loader's business.
+    Firmware,
+}
+
 /// What to boot and how.
 #[derive(Clone, Debug)]
 pub struct BootOpts {
-    pub kernel: PathBuf,
-    pub initrd: PathBuf,
-    /// Appended to [`BASE_CMDLINE`].
+    pub boot: Boot,
+    /// Appended to [`BASE_CMDLINE`] (kernel boots only).
     pub cmdline_extra: String,
     pub mem_mb: u32,
+    pub cpus: u32,
     /// Raw images attached as virtio disks, in order (`vda`, `vdb`, ...).
     pub disks: Vec<PathBuf>,
+    /// An ISO image attached as an IDE CD-ROM.
+    pub cdrom: Option<PathBuf>,
+    /// A virtio NIC on QEMU's user network, guest port 22 forwarded to
+    /// this port on the host's 127.0.0.1.
+    pub ssh_port: Option<u16>,
+    /// A guest reboot ends QEMU (`-no-reboot`, the default), so that
+    /// `wait_exit` sees it; off, the machine reboots through its firmware.
+    pub reboot_exits: bool,
     /// Log file name (without `.log`); defaults to the current test's name.
     pub name: Option<String>,
+    /// Where the log goes; defaults to `<target>/vm-logs`.
+    pub log_dir: Option<PathBuf>,
     /// Further QEMU arguments.
     pub extra_args: Vec<String>,
 }
 
 impl BootOpts {
     pub fn new(kernel: impl Into<PathBuf>, initrd: impl Into<PathBuf>) -> Self {
+        Self::with_boot(Boot::Kernel { kernel: kernel.into(), initrd: initrd.into() })
+    }
+
+    /// A machine that boots through its firmware.
+    pub fn firmware() -> Self {
+        Self::with_boot(Boot::Firmware)
+    }
+
+    fn with_boot(boot: Boot) -> Self {
         BootOpts {
-            kernel: kernel.into(),
-            initrd: initrd.into(),
+            boot,
             cmdline_extra: String::new(),
             mem_mb: 512,
+            cpus: 1,
             disks: Vec::new(),
+            cdrom: None,
+            ssh_port: None,
+            reboot_exits: true,
             name: None,
+            log_dir: None,
             extra_args: Vec::new(),
         }
     }
@@ -66,17 +100,28 @@ impl BootOpts {
         let mut cmd = Command::new("qemu-system-x86_64");
         cmd.args(["-accel", "tcg", "-nodefaults", "-display", "none"])
             .args(["-m", &self.mem_mb.to_string()])
-            .args(["-serial", "stdio", "-no-reboot"])
+            .args(["-smp", &self.cpus.to_string()])
+            .args(["-serial", "stdio"])
             .arg("-monitor")
-            .arg(format!("unix:{},server=on,wait=off", monitor.display()))
-            .arg("-kernel")
-            .arg(&self.kernel)
-            .arg("-initrd")
-            .arg(&self.initrd)
-            .args(["-append", &self.cmdline()]);
+            .arg(format!("unix:{},server=on,wait=off", monitor.display()));
+        if self.reboot_exits {
+            cmd.arg("-no-reboot");
+        }
+        if let Boot::Kernel { kernel, initrd } = &self.boot {
+            cmd.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd).args(["-append", &self.cmdline()]);
+        }
         for disk in &self.disks {
             cmd.arg("-drive")
                 .arg(format!("file={},format=raw,if=virtio", disk.display()));
+        }
+        if let Some(iso) = &self.cdrom {
+            cmd.arg("-drive").arg(format!("file={},format=raw,media=cdrom,if=ide,readonly=on", iso.display()));
+            // SeaBIOS tries the CD first, as a machine set to boot from it.
+            cmd.args(["-boot", "order=dc"]);
+        }
+        if let Some(port) = self.ssh_port {
+            cmd.args(["-netdev", &format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22")])
+                .args(["-device", "virtio-net-pci,netdev=net0"]);
         }
         cmd.args(&self.extra_args);
         cmd
@@ -131,13 +176,21 @@ pub struct Vm {
 impl Vm {
     /// Starts QEMU. The kernel and initrd must exist.
     pub fn boot(opts: BootOpts) -> Result<Vm> {
-        for f in [&opts.kernel, &opts.initrd] {
+        let mut files: Vec<&PathBuf> = opts.disks.iter().chain(&opts.cdrom).collect();
+        if let Boot::Kernel { kernel, initrd } = &opts.boot {
+            files.extend([kernel, initrd]);
+        }
+        for f in files {
             if !f.is_file() {
                 bail!("cannot boot: {} does not exist", f.display());
             }
         }
         let name = opts.name.clone().unwrap_or_else(current_test_name);
-        let log_path = paths::target_subdir("vm-logs")?.join(format!("{name}.log"));
+        let log_dir = match &opts.log_dir {
+            Some(dir) => dir.clone(),
+            None => paths::target_subdir("vm-logs")?,
+        };
+        let log_path = log_dir.join(format!("{name}.log"));
         let mut log =
             File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         let monitor_path = monitor_socket_path();
@@ -256,6 +309,18 @@ impl Vm {
         lossy(&self.shared.lock().console)
     }
 
+    /// Where the cursor is: console bytes before it have been matched.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Console output between two cursor positions (lossy UTF-8).
+    pub fn console_range(&self, from: usize, to: usize) -> String {
+        let state = self.shared.lock();
+        let end = to.min(state.console.len());
+        lossy(&state.console[from.min(end)..end])
+    }
+
     /// Console output after the cursor.
     pub fn console_since_cursor(&self) -> String {
         lossy(&self.shared.lock().console[self.cursor..])
@@ -304,15 +369,17 @@ fn spawn_reader(
     log: Arc<Mutex<File>>,
     is_stderr: bool,
 ) -> JoinHandle<()> {
+    let started = Instant::now();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
+        let mut at_line_start = true;
         loop {
             let n = match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             if let Ok(mut log) = log.lock() {
-                let _ = log.write_all(&buf[..n]);
+                let _ = log.write_all(&stamp_lines(&buf[..n], &mut at_line_start, started));
             }
             let mut state = shared.lock();
             let sink = if is_stderr {
@@ -329,6 +396,21 @@ fn spawn_reader(
             shared.grew.notify_all();
         }
     })
+}
+
+/// `bytes` with the host's time since the VM started at the head of every
+/// line (`[host 12.345] `), so a log shows where the seconds went even
+/// where the guest's clock cannot (firmware, boot loader, a kexec).
+fn stamp_lines(bytes: &[u8], at_line_start: &mut bool, started: Instant) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 32);
+    for &b in bytes {
+        if *at_line_start {
+            out.extend_from_slice(format!("[host {:8.3}] ", started.elapsed().as_secs_f64()).as_bytes());
+        }
+        out.push(b);
+        *at_line_start = b == b'\n';
+    }
+    out
 }
 
 /// Last `reboot: ...` line decides; a panic without one is a panic.
@@ -382,6 +464,18 @@ mod tests {
             ExitKind::Panic
         );
         assert_eq!(classify_exit("nothing"), ExitKind::Unknown);
+    }
+
+    #[test]
+    fn log_lines_get_host_stamps() {
+        let mut start = true;
+        let t0 = Instant::now();
+        let out = String::from_utf8(stamp_lines(b"a\nb", &mut start, t0)).unwrap();
+        assert!(!start, "the line is not finished");
+        let rest = String::from_utf8(stamp_lines(b"c\n", &mut start, t0)).unwrap();
+        let re = regex::Regex::new(r"^\[host +\d+\.\d{3}\] a\n\[host +\d+\.\d{3}\] b$").unwrap();
+        assert!(re.is_match(&out), "{out:?}");
+        assert_eq!(rest, "c\n");
     }
 
     #[test]

@@ -39,6 +39,17 @@ mod poweroff {
         g.wait_for_re(common::POWEROFF_LOG, STEP)?;
         g.expect_exit(ExitKind::PowerOff)
     }
+
+    /// ReaR's boot script runs `dmesg -n1`: the kernel then echoes no
+    /// info line to the console, so the init must write its own.
+    #[test]
+    fn log_stays_on_the_console_after_dmesg_n1() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        g.send_line("dmesg -n1; poweroff")?;
+        g.wait_for_re(common::POWEROFF_LOG, STEP)?;
+        g.wait_for("rescue-init: shutdown: poweroff now", STEP)?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
 }
 
 /// Proves: PID 1 turned Ctrl-Alt-Del into a signal for itself (it logs

@@ -3,12 +3,11 @@
 //! script for the rescue image that mounts the disk, writes data and the
 //! handoff file.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use rescue_tests::target;
 pub use rescue_tests::target::{load_modules_sh, mke2fs, write_exec, Layout, MODULES};
 use rescue_tests::{image, ImageSpec, Initramfs, Kernel};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The target system's initrd (see rescue_tests::target).
 pub fn target_initrd(kernel: &Kernel) -> Result<Initramfs> {
@@ -47,23 +46,5 @@ pub fn rescue_image(kernel: &Kernel, handoff: &str, extra: &str) -> Result<Initr
 
 /// `e2fsck -fn` finds the disk clean and the journal needs no recovery.
 pub fn assert_disk_clean(disk: &Path) -> Result<()> {
-    let fsck = Command::new("e2fsck").arg("-fn").arg(disk).output()?;
-    if !fsck.status.success() {
-        bail!(
-            "e2fsck -fn found problems ({}):\n{}{}",
-            fsck.status,
-            String::from_utf8_lossy(&fsck.stdout),
-            String::from_utf8_lossy(&fsck.stderr)
-        );
-    }
-    let dump = Command::new("dumpe2fs").arg("-h").arg(disk).output()?;
-    let text = String::from_utf8_lossy(&dump.stdout);
-    let features = text.lines().find(|l| l.starts_with("Filesystem features:")).unwrap_or("");
-    if features.contains("needs_recovery") {
-        bail!("the journal needs recovery: the teardown left the filesystem mounted:\n{features}");
-    }
-    if !text.lines().any(|l| l.starts_with("Filesystem state:") && l.contains("clean")) {
-        bail!("filesystem state is not clean:\n{text}");
-    }
-    Ok(())
+    rescue_tests::fsck::assert_ext4_clean(disk)
 }

@@ -193,3 +193,28 @@ fn garbage_is_refused_then_an_iso_file_loads_and_execs() -> Result<()> {
         &format!("{REAR_ARGS} auto_recover console=ttyS0 iso.marker=auto"),
     )
 }
+
+/// Under systemd, `-e` runs `systemctl kexec`, whose shutdown unmounts
+/// the filesystem the ISO is on, so the image must be closed by then (the
+/// end-to-end journey found systemd failing to unmount /backup). A
+/// stand-in `systemctl`, called in a PID namespace whose PID 1 is a shell
+/// (not rescue-init), reports whether its caller still holds the ISO.
+#[test]
+fn under_systemd_the_iso_is_closed_before_systemctl_kexec() -> Result<()> {
+    let mut g = start()?;
+    g.sh("dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?", "COPIED=0", BOOT)?;
+    let fake = "mkdir -p /run/systemd/system /tmp/fake && printf '%s\\n' '#!/bin/sh' \
+        'if ls -l /proc/$PPID/fd | grep -q rescue.iso; then echo ISO-HELD; else echo ISO-RELEASED; fi' \
+        'echo \"FAKE-SYSTEMCTL $*\"' > /tmp/fake/systemctl && chmod +x /tmp/fake/systemctl && echo FAKE-READY";
+    g.sh(fake, "FAKE-READY", STEP)?;
+    g.send_line("PATH=/tmp/fake:$PATH unshare -p -f --mount-proc sh -c '/init kexec --iso /tmp/rescue.iso -e; echo KEXEC-RC=$?'")?;
+    let caps = g.wait_for_re(r"(ISO-HELD|ISO-RELEASED)\r?\n", BOOT)?;
+    g.wait_for("FAKE-SYSTEMCTL kexec", STEP)?;
+    g.wait_for("KEXEC-RC=0", STEP)?;
+    if caps[1] != "ISO-RELEASED" {
+        return Err(g.failure("rescue-init kexec still held the ISO open when it ran systemctl kexec"));
+    }
+    g.prompt(STEP)?;
+    g.sh("/init kexec -u; rm -r /run/systemd; echo UNLOADED=$(cat /sys/kernel/kexec_loaded)", "UNLOADED=0", STEP)?;
+    g.assert_init_alive()
+}

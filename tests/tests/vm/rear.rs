@@ -160,3 +160,38 @@ fn pack_script_honours_rear_initrd_compression() -> Result<()> {
     ensure!(std::fs::read(tmp.join("initrd.cgz"))?.starts_with(&[0x1f, 0x8b]), "without mkimage: initrd.cgz is not gzip");
     Ok(())
 }
+
+/// A ReaR-shaped tree (no real ReaR needed): the inittab's respawn daemon
+/// (sshd in ReaR's tree) runs while system-setup still does, as ReaR's
+/// systemd units run them, because an unattended `rear recover` runs
+/// inside system-setup and a remote admin needs SSH meanwhile.
+#[test]
+fn daemons_run_alongside_system_setup() -> Result<()> {
+    let dir = rescue_tests::image::fresh_dir("rear-shaped-src")?;
+    let files = [
+        ("boot", "#!/bin/sh\necho FAKE-REAR-BOOT\n"),
+        (
+            "system-setup",
+            "#!/bin/sh\ni=0; while [ ! -e /run/daemon-up ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n\
+             if [ -e /run/daemon-up ]; then echo DAEMON-RAN-DURING-SETUP; else echo DAEMON-NOT-RUNNING-DURING-SETUP; fi\n",
+        ),
+        ("run-daemon", "#!/bin/sh\ntouch /run/daemon-up\nexec sleep 100000\n"),
+    ];
+    let mut spec = rescue_tests::ImageSpec::new("rear-shaped");
+    for (name, body) in files {
+        let path = dir.join(name);
+        rescue_tests::target::write_exec(&path, body)?;
+        spec = spec.file(path, &format!("/etc/scripts/{name}"));
+    }
+    let inittab = dir.join("inittab");
+    std::fs::write(&inittab, "id:3:initdefault:\nbo::bootwait:/etc/scripts/boot\nss::bootwait:/etc/scripts/system-setup\nsd:23:respawn:/etc/scripts/run-daemon\n")?;
+    let mut g = Guest::start(spec.file(inittab, "/etc/inittab").build()?, "")?;
+    g.wait_for("FAKE-REAR-BOOT", BOOT)?;
+    let caps = g.wait_for_re(r"(DAEMON-RAN-DURING-SETUP|DAEMON-NOT-RUNNING-DURING-SETUP)", BOOT)?;
+    if caps[1] != "DAEMON-RAN-DURING-SETUP" {
+        return Err(g.failure("the inittab's respawn daemon did not run while system-setup ran"));
+    }
+    g.prompt(BOOT)?;
+    g.sh("echo DAEMON=[$(pidof sleep)]", r"DAEMON=\[\d+", STEP)?;
+    g.assert_init_alive()
+}

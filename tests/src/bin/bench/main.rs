@@ -4,7 +4,8 @@
 //!   rescue-bench handoff   rescue-init's kexec handoff vs the manual way (QEMU)
 //!   rescue-bench devices   built-in coldplug vs udev, /init to devices settled (QEMU)
 //!   rescue-bench rear      ReaR's stock rescue initrd vs the kit's (real rear mkrescue, QEMU)
-//!   rescue-bench all       all of them
+//!   rescue-bench e2e       the user's journey, stock ReaR vs the kit (QEMU, long)
+//!   rescue-bench all       all of them but e2e
 //!
 //! Each writes a Markdown report to stdout and to `target/bench/NAME.md`;
 //! progress goes to stderr. `BENCH_REPS` (default 3) sets the repetitions;
@@ -16,6 +17,7 @@
 //! `make bench-devices`.
 
 mod devices;
+mod e2e;
 mod gen;
 mod handoff;
 mod mkimage;
@@ -50,8 +52,9 @@ fn run(args: Vec<String>) -> Result<()> {
         ["handoff"] => do_handoff = true,
         ["devices"] => do_devices = true,
         ["rear"] => do_rear = true,
+        ["e2e"] => return report::publish("e2e", &e2e::run()?).map(drop),
         ["all"] | [] => (do_mkimage, do_handoff, do_devices, do_rear) = (true, true, true, true),
-        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | rear | all]"),
+        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | rear | e2e | all]"),
     };
     if do_mkimage {
         report::publish("mkimage", &mkimage::run(reps)?)?;
