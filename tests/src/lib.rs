@@ -9,8 +9,10 @@ pub mod monitor;
 pub mod paths;
 pub mod qemu;
 pub mod rear;
+pub mod skip;
 pub mod target;
 
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;
 pub use qemu::{BootOpts, ExitKind, Vm};
+pub use skip::{have, is_root, skip, skip_if};
