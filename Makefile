@@ -1,7 +1,7 @@
 # rescue-init: build, test and try it out. See README.md.
 #
 #   make            build rescue-init (static, musl, release) and mkimage
-#   make test       unit tests, namespace tests (root) and VM tests (QEMU)
+#   make test       unit, namespace (root), ReaR sandbox (root), Debian package and VM tests
 #   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
 #   make install    install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make deb        target/rescue-init_VERSION_amd64.deb (apt install ./target/rescue-init_*.deb)
@@ -29,7 +29,7 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-vm test-e2e kernel demo clean fuzz install uninstall man deb
+.PHONY: all init mkimage test test-unit test-ns test-rear test-vm test-e2e kernel demo clean fuzz install uninstall man deb
 
 # GNU installation directories. rescue-init is the /init that mkimage puts
 # into images, not a command people run first: it lives in LIBDIR, with a
@@ -65,7 +65,7 @@ init:
 mkimage:
 	$(CARGO) build --release -p mkimage
 
-test: test-unit test-ns test-vm
+test: test-unit test-ns test-rear test-vm
 
 test-unit:
 	$(CARGO) test -p rescue-init -p mkimage
@@ -78,6 +78,11 @@ test-ns: all
 	else \
 		echo "test-ns: tests/tests/ns.rs does not exist yet, skipped"; \
 	fi
+
+# `rear mkrescue` in the tests' sandbox (kit and stock) leaves the host as
+# it was (needs root and rear).
+test-rear: all kernel
+	$(CARGO) test -p rescue-tests --test rear_host
 
 test-vm: all kernel
 	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1
