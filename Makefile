@@ -29,7 +29,7 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-rear test-vm test-e2e kernel demo clean fuzz install uninstall man deb
+.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz install uninstall man deb
 
 # GNU installation directories. rescue-init is the /init that mkimage puts
 # into images, not a command people run first: it lives in LIBDIR, with a
@@ -65,7 +65,7 @@ init:
 mkimage:
 	$(CARGO) build --release -p mkimage
 
-test: test-unit test-ns test-rear test-vm
+test: test-unit test-ns test-rear test-deb test-vm
 
 test-unit:
 	$(CARGO) test -p rescue-init -p mkimage
@@ -83,6 +83,11 @@ test-ns: all
 # it was (needs root and rear).
 test-rear: all kernel
 	$(CARGO) test -p rescue-tests --test rear_host
+
+# The Debian package in a throwaway Debian 12 (mmdebstrap; needs root and
+# the network): install, rear mkrescue, remove, purge.
+test-deb: deb kernel
+	$(CARGO) test -p rescue-tests --test deb -- --nocapture
 
 test-vm: all kernel
 	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1

@@ -104,18 +104,8 @@ impl Sandbox {
             script += &format!("mount --bind {} {}\n", quote(mine), quote(&target));
         }
         script += "exec \"$@\"\n";
-        let mut cmd = Command::new("unshare");
-        cmd.args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            &script,
-            "sh",
-            program,
-        ]);
+        let mut cmd = crate::chroot::private_mounts();
+        cmd.args(["sh", "-c", &script, "sh", program]);
         Ok(cmd)
     }
 
