@@ -95,12 +95,14 @@ test-e2e: all
 kernel:
 	$(HELPER) kernel
 
-demo: all
-	@kernel=$$($(HELPER) kernel-path) && \
-	image=$$($(HELPER) image demo) && \
-	echo "Booting $$image with $$kernel. Ctrl-A X quits QEMU." && \
+# The rescue image boots with a recovered system's disk attached (see
+# tests/src/demo.rs); its banner says what to try, `reboot` kexecs into it.
+demo: all kernel
+	@paths=$$($(HELPER) demo) && eval "$$paths" && \
+	echo "Booting $$image with $$kernel and the recovered system's disk $$disk. Ctrl-A X quits QEMU." && \
 	qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
 		-kernel "$$kernel" -initrd "$$image" \
+		-drive file="$$disk",format=raw,if=virtio \
 		-append "console=ttyS0 panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).

@@ -4,6 +4,7 @@
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
 pub mod chroot;
+pub mod demo;
 pub mod image;
 pub mod kernel;
 pub mod monitor;
