@@ -19,7 +19,11 @@ fn reboot_kexecs_into_the_recovered_system() -> Result<()> {
     g.wait_for_re("rescue-init demo. This is the rescue system", BOOT)?;
     g.prompt(BOOT)?;
     // The banner says rescue-init loaded the disk's drivers itself.
-    g.sh("echo LOADED-$(grep -c '^virtio_blk ' /proc/modules)", "LOADED-1", STEP)?;
+    g.sh(
+        "echo LOADED-$(grep -c '^virtio_blk ' /proc/modules)",
+        "LOADED-1",
+        STEP,
+    )?;
     g.sh(
         "rescue-init handoff check",
         "result: a kexec would work",
