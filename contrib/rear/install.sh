@@ -35,6 +35,12 @@ build=$rear_dir/build/default/985_rescue_init.sh
 finalize=$rear_dir/finalize/default/990_rescue_init_handoff.sh
 
 [ -d "$rear_dir/pack/GNU/Linux" ] || { echo "install.sh: $rear_dir is not ReaR's script tree (no pack/GNU/Linux)" >&2; exit 1; }
+# The Debian package rescue-init owns the kit's files and the diversion
+# there: changing them here would leave dpkg's records wrong.
+if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -S "$build" >/dev/null 2>&1; then
+    echo "install.sh: the rescue-init package manages the kit in $rear_dir; remove the package (apt remove rescue-init) or switch the kit off in ReaR's local.conf (RESCUE_INIT_PACK=no, RESCUE_INIT_AS_INIT=no, RESCUE_INIT_KEXEC=no)" >&2
+    exit 1
+fi
 
 divert_add() {
     if command -v dpkg >/dev/null 2>&1 && dpkg -S "$stock" >/dev/null 2>&1; then

@@ -141,7 +141,7 @@ fn show_depends(modprobe: &Path, root: &Path, ver: &str, name: &str) -> Vec<Stri
 #[test]
 fn modules_match_kmod() {
     let Some(real) = modules_dir() else {
-        eprintln!("no kernel modules directory (RESCUE_TEST_MODULES_DIR, target/test-kernel, /lib/modules): skipped");
+        rescue_tests::skip("no kernel modules directory (RESCUE_TEST_MODULES_DIR, target/test-kernel: make kernel, /lib/modules)");
         return;
     };
     let real = fs::canonicalize(&real).unwrap();
@@ -161,7 +161,7 @@ fn modules_match_kmod() {
         );
     }
     let (Some(depmod), Some(modprobe)) = (kmod_tool("depmod"), kmod_tool("modprobe")) else {
-        eprintln!("kmod (depmod, modprobe) is not installed: not compared with it");
+        rescue_tests::skip("kmod (depmod, modprobe) is not installed: the comparison with it (apt-get install kmod)");
         return;
     };
     let root = s.path("indexed");

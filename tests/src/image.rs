@@ -126,15 +126,48 @@ impl ImageSpec {
             fs::copy(e.path(), rules.join(e.file_name()))
                 .with_context(|| format!("copying {}", e.path().display()))?;
         }
-        for (src, dst) in [("/lib/udev/hwdb.bin", "lib/udev/hwdb.bin"), ("/etc/udev/udev.conf", "etc/udev/udev.conf")] {
+        for (src, dst) in [
+            ("/lib/udev/hwdb.bin", "lib/udev/hwdb.bin"),
+            ("/etc/udev/udev.conf", "etc/udev/udev.conf"),
+        ] {
             if Path::new(src).is_file() {
                 fs::create_dir_all(tree.join(dst).parent().unwrap_or(&tree))?;
                 fs::copy(src, tree.join(dst)).with_context(|| format!("copying {src}"))?;
             }
         }
-        self.args.extend(["--rootfs".to_string(), tree.display().to_string()]);
+        self.args
+            .extend(["--rootfs".to_string(), tree.display().to_string()]);
         for bin in UDEV_BINS.iter().filter(|b| Path::new(b).exists()) {
             self.args.extend(["--bin".to_string(), bin.to_string()]);
+        }
+        Ok(self)
+    }
+}
+
+impl ImageSpec {
+    /// Adds `modules` (names, aliases) of the test kernel with what they
+    /// need (`mkimage build --module`, with the kernel's modules directory
+    /// and config, no firmware): rescue-init's coldplug loads them.
+    pub fn with_modules<S: AsRef<str>>(
+        mut self,
+        kernel: &crate::Kernel,
+        modules: &[S],
+    ) -> Result<Self> {
+        let mods = kernel
+            .modules
+            .as_ref()
+            .context("the test kernel has no modules directory")?;
+        let config = kernel
+            .config
+            .as_ref()
+            .context("the test kernel has no config")?;
+        self = self.arg("--modules-dir").arg(mods.display().to_string());
+        self = self
+            .arg("--kernel-config")
+            .arg(config.display().to_string());
+        self = self.arg("--firmware").arg("none");
+        for m in modules {
+            self = self.arg("--module").arg(m.as_ref());
         }
         Ok(self)
     }
@@ -208,8 +241,7 @@ mod tests {
 
     #[test]
     fn busybox_tree_leaves_out_init_applets_and_shell() {
-        if busybox().is_err() {
-            eprintln!("skipped: no static busybox");
+        if busybox().is_err() && crate::skip("no static busybox (apt-get install busybox-static)") {
             return;
         }
         let dir = std::env::temp_dir().join(format!("rt-bb-{}", std::process::id()));

@@ -3,6 +3,8 @@
 //!
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
+pub mod chroot;
+pub mod demo;
 pub mod e2e;
 pub mod fsck;
 pub mod image;
@@ -11,8 +13,10 @@ pub mod monitor;
 pub mod paths;
 pub mod qemu;
 pub mod rear;
+pub mod skip;
 pub mod target;
 
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;
 pub use qemu::{BootOpts, ExitKind, Vm};
+pub use skip::{have, is_root, skip, skip_if};

@@ -88,6 +88,12 @@ poweroff -f
 /// The target initrd (target/test-images/NAME): busybox, the modules, and
 /// TARGET_INIT as /init.
 pub fn target_initrd(kernel: &Kernel, name: &str) -> Result<Initramfs> {
+    target_initrd_with(kernel, name, TARGET_INIT)
+}
+
+/// The same with `init` as /init; `@MODULES@` in it becomes the lines that
+/// load MODULES and wait for /dev/vda.
+pub fn target_initrd_with(kernel: &Kernel, name: &str, init: &str) -> Result<Initramfs> {
     let dir = image::fresh_dir(name)?;
     let tree = dir.join("tree");
     image::busybox_tree(&tree, &[])?;
@@ -95,7 +101,7 @@ pub fn target_initrd(kernel: &Kernel, name: &str) -> Result<Initramfs> {
     for (src, dst) in module_files(kernel)? {
         std::fs::copy(&src, tree.join(dst.trim_start_matches('/')))?;
     }
-    write_exec(&tree.join("init"), &TARGET_INIT.replace("@MODULES@", &load_modules_sh()))?;
+    write_exec(&tree.join("init"), &init.replace("@MODULES@", &load_modules_sh()))?;
     image::pack(&tree, name)
 }
 

@@ -27,16 +27,7 @@ struct Ns {
 }
 
 fn skip_unless_root() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        eprintln!("SKIPPED: namespace tests need root (unshare --pid --mount)");
-    }
-    !root
+    !rescue_tests::is_root() && rescue_tests::skip("namespace tests need root (unshare --pid --mount)")
 }
 
 /// A scratch dir the namespace can see: the init mounts fresh tmpfs on

@@ -429,6 +429,11 @@ mod iso;
 #[path = "vm/devices.rs"]
 mod devices;
 
+/// Proves `make demo`: the rescue image with the recovered system's disk,
+/// `rescue-init handoff check`, and `reboot` landing in its kernel.
+#[path = "vm/demo.rs"]
+mod demo;
+
 /// Proves `mkimage build --config`: an image described by a manifest
 /// (init, trees, a file, a module with its dependencies, zstd) boots to
 /// the shell with the manifest's file and a loadable module.

@@ -4,6 +4,8 @@
 //!   rescue-test-helper kernel-path     print only the vmlinuz path
 //!   rescue-test-helper image NAME      build the busybox image NAME with
 //!                                      mkimage, print its path
+//!   rescue-test-helper demo            build `make demo`'s image and disk,
+//!                                      print kernel=, image=, disk= for sh
 
 use anyhow::{bail, Result};
 use rescue_tests::{ImageSpec, Kernel};
@@ -29,7 +31,14 @@ fn run(args: Vec<String>) -> Result<()> {
         }
         ["kernel-path"] => println!("{}", Kernel::get()?.vmlinuz.display()),
         ["image", name] => println!("{}", ImageSpec::new(name).build()?.path.display()),
-        _ => bail!("usage: rescue-test-helper kernel | kernel-path | image NAME"),
+        ["demo"] => {
+            let d = rescue_tests::demo::build()?;
+            for (name, path) in [("kernel", &d.kernel), ("image", &d.image), ("disk", &d.disk)] {
+                // Single-quoted for the Makefile's eval.
+                println!("{name}='{}'", path.display().to_string().replace('\'', "'\\''"));
+            }
+        }
+        _ => bail!("usage: rescue-test-helper kernel | kernel-path | image NAME | demo"),
     }
     Ok(())
 }

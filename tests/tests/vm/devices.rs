@@ -28,19 +28,7 @@ fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
 }
 
 fn devices_spec(kernel: &Kernel, name: &str) -> Result<ImageSpec> {
-    let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
-    let config = kernel.config.as_ref().context("the test kernel has no config")?;
-    let mut spec = ImageSpec::new(name)
-        .arg("--modules-dir")
-        .arg(mods.display().to_string())
-        .arg("--kernel-config")
-        .arg(config.display().to_string())
-        .arg("--firmware")
-        .arg("none");
-    for m in MODULES {
-        spec = spec.arg("--module").arg(*m);
-    }
-    Ok(spec)
+    ImageSpec::new(name).with_modules(kernel, MODULES)
 }
 
 fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {

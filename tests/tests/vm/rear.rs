@@ -1,6 +1,7 @@
 //! The real thing: Debian's `rear` runs `rear mkrescue` with the kit from
 //! contrib/rear installed (tests/src/rear.rs makes the throwaway
-//! configuration). Skipped, saying why, when `rear` is not installed.
+//! configuration and the sandbox that keeps the host's ReaR as it was).
+//! Skipped, saying why, when `rear` is not installed (a failure under CI).
 
 use super::common::{Guest, BOOT, STEP};
 use super::handoff_fixtures as fx;
@@ -12,35 +13,60 @@ use std::process::Command;
 const READY: &str = "Relax-and-Recover rescue system is ready";
 
 fn skip() -> bool {
-    match rear::unavailable() {
-        Some(why) => {
-            eprintln!("SKIPPED: {why}");
-            true
-        }
-        None => false,
-    }
+    rescue_tests::skip_if(rear::unavailable())
 }
 
 fn mkimage(args: &[&str]) -> Result<String> {
     let out = Command::new(paths::mkimage()?).args(args).output()?;
-    ensure!(out.status.success(), "mkimage {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "mkimage {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The kit's initrd is mkimage's (zstd, rescue-init as /init, the applets
 /// in place) and packing ReaR's tree again gives the same bytes.
 fn check_kit_initrd(r: &rear::Rescue) -> Result<()> {
-    ensure!(r.log.contains("with mkimage (--compress zstd)"), "ReaR's log does not show mkimage packing:\n{}", r.log);
+    ensure!(
+        r.log.contains("with mkimage (--compress zstd)"),
+        "ReaR's log does not show mkimage packing:\n{}",
+        r.log
+    );
     let bytes = std::fs::read(&r.initrd)?;
-    ensure!(bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]), "the kit's initrd is not zstd");
+    ensure!(
+        bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+        "the kit's initrd is not zstd"
+    );
     let list = mkimage(&["list", &r.initrd.display().to_string()])?;
-    for want in ["init -> bin/rescue-init", "bin/reboot -> rescue-init", "bin/shutdown -> rescue-init", "etc/scripts/system-setup"] {
-        ensure!(list.lines().any(|l| l.contains(want)), "`mkimage list` of ReaR's initrd lacks {want:?}");
+    for want in [
+        "init -> bin/rescue-init",
+        "bin/reboot -> rescue-init",
+        "bin/shutdown -> rescue-init",
+        "etc/scripts/system-setup",
+    ] {
+        ensure!(
+            list.lines().any(|l| l.contains(want)),
+            "`mkimage list` of ReaR's initrd lacks {want:?}"
+        );
     }
     let again = r.initrd.with_extension("again");
     let rootfs = r.rootfs.display().to_string();
-    mkimage(&["pack", &rootfs, "-o", &again.display().to_string(), "--keep-owners", "--compress", "zstd", "--quiet"])?;
-    ensure!(std::fs::read(&again)? == bytes, "packing ReaR's tree again gave other bytes than ReaR's initrd");
+    mkimage(&[
+        "pack",
+        &rootfs,
+        "-o",
+        &again.display().to_string(),
+        "--keep-owners",
+        "--compress",
+        "zstd",
+        "--quiet",
+    ])?;
+    ensure!(
+        std::fs::read(&again)? == bytes,
+        "packing ReaR's tree again gave other bytes than ReaR's initrd"
+    );
     Ok(())
 }
 
@@ -52,11 +78,24 @@ fn disabled_kit_leaves_rear_mkrescue_as_it_was() -> Result<()> {
         return Ok(());
     }
     let r = rear::mkrescue(&Kernel::get()?, Flavour::Stock)?;
-    ensure!(r.log.contains("with gzip default compression"), "stock ReaR did not pack with gzip:\n{}", r.log);
-    ensure!(std::fs::read(&r.initrd)?.starts_with(&[0x1f, 0x8b]), "stock initrd is not gzip");
+    ensure!(
+        r.log.contains("with gzip default compression"),
+        "stock ReaR did not pack with gzip:\n{}",
+        r.log
+    );
+    ensure!(
+        std::fs::read(&r.initrd)?.starts_with(&[0x1f, 0x8b]),
+        "stock initrd is not gzip"
+    );
     let list = mkimage(&["list", &r.initrd.display().to_string()])?;
-    ensure!(list.lines().any(|l| l.contains("init -> bin/init")), "stock initrd's /init is not ReaR's");
-    ensure!(!list.lines().any(|l| l.contains("bin/rescue-init")), "stock initrd contains the rescue-init binary");
+    ensure!(
+        list.lines().any(|l| l.contains("init -> bin/init")),
+        "stock initrd's /init is not ReaR's"
+    );
+    ensure!(
+        !list.lines().any(|l| l.contains("bin/rescue-init")),
+        "stock initrd contains the rescue-init binary"
+    );
     Ok(())
 }
 
@@ -78,20 +117,36 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
     opts.mem_mb = 1024;
     opts.disks = vec![disk.clone()];
     let mut g = Guest::start_with_opts(opts)?;
-    g.wait_for_re("rescue-init: ReaR rescue tree: booting it through its inittab", BOOT)?;
+    g.wait_for_re(
+        "rescue-init: ReaR rescue tree: booting it through its inittab",
+        BOOT,
+    )?;
     g.wait_for_re(READY, BOOT)?;
     g.prompt(BOOT)?;
-    g.sh("echo PID1=$(readlink /proc/1/exe)", "PID1=/bin/rescue-init", STEP)?;
+    g.sh(
+        "echo PID1=$(readlink /proc/1/exe)",
+        "PID1=/bin/rescue-init",
+        STEP,
+    )?;
     // ReaR packs its mkrescue log into /tmp: no tmpfs may hide it.
-    g.sh("ls /tmp/rear-*partial*.log >/dev/null && echo TMP-KEPT", "TMP-KEPT", STEP)?;
+    g.sh(
+        "ls /tmp/rear-*partial*.log >/dev/null && echo TMP-KEPT",
+        "TMP-KEPT",
+        STEP,
+    )?;
     let recover = "mkdir -p /mnt/local && mount /dev/vda /mnt/local && \
                    dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=4 2>/dev/null && \
                    (cd /mnt/local && md5sum data.bin > data.md5) && echo RECOVERED";
     g.sh(recover, "RECOVERED", STEP)?;
-    let finalize = "bash -c 'source /usr/share/rear/lib/global-functions.sh; LogPrint() { echo \"$*\"; }; \
+    let finalize =
+        "bash -c 'source /usr/share/rear/lib/global-functions.sh; LogPrint() { echo \"$*\"; }; \
                     LogPrintError() { echo \"$*\"; }; TARGET_FS_ROOT=/mnt/local; \
                     source /usr/share/rear/finalize/default/990_rescue_init_handoff.sh'";
-    g.sh(finalize, "'reboot' will kexec into the recovered system", STEP)?;
+    g.sh(
+        finalize,
+        "'reboot' will kexec into the recovered system",
+        STEP,
+    )?;
     g.send_line("reboot")?;
     g.wait_for_re(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker=grub", BOOT)?;
     g.wait_for_re("TARGET-DATA-OK", STEP)?;
@@ -110,8 +165,10 @@ fn pack_script_honours_rear_initrd_compression() -> Result<()> {
     if skip() {
         return Ok(());
     }
-    rear::install_kit()?;
     let dir = rescue_tests::image::fresh_dir("rear-pack-script")?;
+    // ReaR's scripts with the kit, in a copy: the host's tree stays as it is.
+    let share = rear::sandbox::kit_share(&dir.join("share"))?;
+    let share = share.display();
     let tree = dir.join("rootfs");
     std::fs::create_dir_all(tree.join("etc"))?;
     std::fs::write(tree.join("etc/marker"), "packed by the kit\n")?;
@@ -127,37 +184,60 @@ fn pack_script_honours_rear_initrd_compression() -> Result<()> {
         let tmp = dir.join(format!("tmp-{value}"));
         std::fs::create_dir_all(&tmp)?;
         let script = format!(
-            "source /usr/share/rear/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
-             SHARE_DIR=/usr/share/rear ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION='{value}' RESCUE_INIT_MKIMAGE='{}'; \
-             source /usr/share/rear/pack/GNU/Linux/900_create_initramfs.sh; echo \"NAME=$REAR_INITRD_FILENAME\"",
+            "source {share}/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
+             SHARE_DIR={share} ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION='{value}' RESCUE_INIT_MKIMAGE='{}'; \
+             source {share}/pack/GNU/Linux/900_create_initramfs.sh; echo \"NAME=$REAR_INITRD_FILENAME\"",
             tree.display(),
             tmp.display(),
             paths::mkimage()?.display()
         );
         let out = Command::new("bash").arg("-c").arg(&script).output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        ensure!(out.status.success(), "REAR_INITRD_COMPRESSION={value:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-        ensure!(stdout.contains(&format!("NAME={name}")), "REAR_INITRD_COMPRESSION={value:?}: not named {name}: {stdout}");
+        ensure!(
+            out.status.success(),
+            "REAR_INITRD_COMPRESSION={value:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(
+            stdout.contains(&format!("NAME={name}")),
+            "REAR_INITRD_COMPRESSION={value:?}: not named {name}: {stdout}"
+        );
         let bytes = std::fs::read(tmp.join(name))?;
-        ensure!(bytes.starts_with(magic), "REAR_INITRD_COMPRESSION={value:?}: {name} is not in the expected format");
+        ensure!(
+            bytes.starts_with(magic),
+            "REAR_INITRD_COMPRESSION={value:?}: {name} is not in the expected format"
+        );
         let list = mkimage(&["list", &tmp.join(name).display().to_string()])?;
-        ensure!(list.contains("etc/marker"), "REAR_INITRD_COMPRESSION={value:?}: {name} lacks the tree's file");
+        ensure!(
+            list.contains("etc/marker"),
+            "REAR_INITRD_COMPRESSION={value:?}: {name} lacks the tree's file"
+        );
     }
     // Without mkimage, ReaR's own script packs, as if the kit were absent.
     let tmp = dir.join("tmp-absent");
     std::fs::create_dir_all(&tmp)?;
     let script = format!(
-        "source /usr/share/rear/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
-         SHARE_DIR=/usr/share/rear ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION= RESCUE_INIT_MKIMAGE=/nonexistent/mkimage; \
-         source /usr/share/rear/pack/GNU/Linux/900_create_initramfs.sh",
+        "source {share}/lib/global-functions.sh; LogPrint() {{ echo \"$*\"; }}; Error() {{ echo \"ERROR: $*\"; exit 1; }}; \
+         SHARE_DIR={share} ROOTFS_DIR='{}' TMP_DIR='{}' REAR_INITRD_COMPRESSION= RESCUE_INIT_MKIMAGE=/nonexistent/mkimage; \
+         source {share}/pack/GNU/Linux/900_create_initramfs.sh",
         tree.display(),
         tmp.display()
     );
     let out = Command::new("bash").arg("-c").arg(&script).output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    ensure!(out.status.success(), "without mkimage: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    ensure!(stdout.contains("no mkimage found") && stdout.contains("with gzip default compression"), "without mkimage ReaR's own script did not pack: {stdout}");
-    ensure!(std::fs::read(tmp.join("initrd.cgz"))?.starts_with(&[0x1f, 0x8b]), "without mkimage: initrd.cgz is not gzip");
+    ensure!(
+        out.status.success(),
+        "without mkimage: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(
+        stdout.contains("no mkimage found") && stdout.contains("with gzip default compression"),
+        "without mkimage ReaR's own script did not pack: {stdout}"
+    );
+    ensure!(
+        std::fs::read(tmp.join("initrd.cgz"))?.starts_with(&[0x1f, 0x8b]),
+        "without mkimage: initrd.cgz is not gzip"
+    );
     Ok(())
 }
 

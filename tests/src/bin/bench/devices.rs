@@ -108,16 +108,8 @@ fn collect_ko(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 fn build(kernel: &Kernel, name: &str, modules: &[String]) -> Result<(Initramfs, usize)> {
-    let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
-    let config = kernel.config.as_ref().context("the test kernel has no config")?;
-    let mut spec = ImageSpec::new(name).with_host_udev()?;
+    let mut spec = ImageSpec::new(name).with_host_udev()?.with_modules(kernel, modules)?;
     spec.compress = "zstd".into();
-    spec = spec.arg("--modules-dir").arg(mods.display().to_string());
-    spec = spec.arg("--kernel-config").arg(config.display().to_string());
-    spec = spec.arg("--firmware").arg("none");
-    for m in modules {
-        spec = spec.arg("--module").arg(m.clone());
-    }
     eprintln!("bench: building {name} ({} --module arguments)", modules.len());
     let initrd = spec.build()?;
     let listed = std::process::Command::new(rescue_tests::paths::mkimage()?)
