@@ -13,8 +13,9 @@
 rescue_init_stock_pack="$SHARE_DIR/pack/GNU/Linux/900_create_initramfs.sh.rear-stock"
 rescue_init_mkimage="${RESCUE_INIT_MKIMAGE:-}"
 if ! test "$rescue_init_mkimage" ; then
-    for rescue_init_mkimage in "$( type -P mkimage )" /usr/bin/mkimage /usr/local/bin/mkimage ; do
-        test -x "$rescue_init_mkimage" && break
+    # u-boot-tools has a /usr/bin/mkimage too: only ours has `pack`.
+    for rescue_init_mkimage in "$( type -P mkimage )" /usr/bin/mkimage /usr/local/bin/mkimage "" ; do
+        test -x "$rescue_init_mkimage" && "$rescue_init_mkimage" pack --help >/dev/null 2>&1 && break
     done
 fi
 
