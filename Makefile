@@ -66,7 +66,7 @@ init:
 mkimage:
 	$(CARGO) build --release -p mkimage
 
-test: test-unit test-ns test-rear test-deb test-vm
+test: test-unit test-ns test-rear test-deb test-vm test-e2e
 
 # The kernel: mkimage's module tests compare with kmod on its modules.
 test-unit: kernel
@@ -90,7 +90,7 @@ test-vm: all kernel
 	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1
 
 # Stage lines and timings on stderr; logs and disks stay in target/e2e/.
-test-e2e: all
+test-e2e: all deb
 	$(CARGO) test -p rescue-tests --test e2e -- --nocapture --test-threads=1
 
 kernel:
@@ -122,7 +122,7 @@ bench-devices: all kernel
 bench-rear: all kernel
 	$(BENCH) rear
 
-bench-e2e: all
+bench-e2e: all deb
 	$(BENCH) e2e
 
 clean:

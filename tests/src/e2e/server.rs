@@ -2,9 +2,9 @@
 //! with mmdebstrap and configured as an admin would configure a small
 //! server (hostname, serial console in GRUB, a static address with
 //! systemd-networkd, root's SSH key, the backup disk in fstab, ReaR's
-//! `local.conf`), then rescue-init installed into it the documented way
-//! (`make install DESTDIR=`). The installer VM (install.rs) puts this tree
-//! on a partitioned LVM disk.
+//! `local.conf`), with the rescue-init package (`make deb`) in root's home,
+//! installed later on the running server with apt, as the README says.
+//! The installer VM (install.rs) puts this tree on a partitioned LVM disk.
 
 use crate::kernel::run;
 use crate::paths;
@@ -112,16 +112,18 @@ pub fn configure(root: &Root, ssh_pubkey: &str, local_conf: &str) -> Result<()> 
     Ok(())
 }
 
-/// `make install DESTDIR=ROOT` from this checkout, as the README says.
-pub fn make_install(root: &Root) -> Result<()> {
-    run(Command::new("make")
-        .arg("-C")
-        .arg(paths::workspace_root())
-        .arg("install")
-        .arg(format!("DESTDIR={}", root.dir.display()))
-        .arg("PREFIX=/usr/local"))
-    .context("make install into the server root")?;
-    Ok(())
+/// The Debian package `make deb` built, copied into root's home on the
+/// server: the admin installs it there with apt, as the README says.
+pub fn copy_deb(root: &Root) -> Result<String> {
+    let dir = paths::target_dir();
+    let deb = fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("rescue-init_") && n.to_string_lossy().ends_with("_amd64.deb")))
+        .max_by_key(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+        .with_context(|| format!("no rescue-init_*_amd64.deb in {}: run `make deb`", dir.display()))?;
+    let name = deb.file_name().context("deb name")?.to_string_lossy().into_owned();
+    fs::copy(&deb, root.dir.join("root").join(&name)).with_context(|| format!("copying {}", deb.display()))?;
+    Ok(name)
 }
 
 /// The tree as an ext4 image for the installer (`mke2fs -d`).

@@ -52,6 +52,8 @@ pub struct Journey {
     pub ssh: Ssh,
     pub report: Report,
     root: Option<Root>,
+    /// The package file in root's home on the server.
+    deb: String,
     /// The checksums the server printed before the backup.
     data: String,
 }
@@ -69,7 +71,7 @@ impl Journey {
         }
         std::fs::create_dir_all(&dir)?;
         let ssh = Ssh::new(&dir)?;
-        Ok(Journey { flavour, dir, ssh, report: Report::default(), root: None, data: String::new() })
+        Ok(Journey { flavour, dir, ssh, report: Report::default(), root: None, deb: String::new(), data: String::new() })
     }
 
     /// Runs `f` as the stage `name`, printing its duration.
@@ -91,12 +93,12 @@ impl Journey {
         self.root.as_ref().context("the server root is not built yet")
     }
 
-    /// mmdebstrap, the admin's configuration, `make install`, staging.
+    /// mmdebstrap, the admin's configuration, the package, staging.
     pub fn build_server(&mut self) -> Result<()> {
         let local_conf = format!("{}{}", server::readme_local_conf()?, super::flavour_conf(self.flavour));
         let root = server::debootstrap(&self.dir.join("root"))?;
         server::configure(&root, &self.ssh.public_key()?, &local_conf)?;
-        server::make_install(&root)?;
+        self.deb = server::copy_deb(&root)?;
         server::staging_image(&root, &self.img("staging"))?;
         self.root = Some(root);
         Ok(())
@@ -150,10 +152,11 @@ impl Journey {
         Ok(())
     }
 
-    /// The kit enabled as its README says, data written, `rear -v mkbackup`.
+    /// The package installed as the README says (it enables the kit),
+    /// data written, `rear -v mkbackup`.
     pub fn backup(&mut self) -> Result<()> {
-        let kit = self.ssh.run("/usr/local/share/rescue-init/rear/install.sh")?;
-        ensure!(kit.contains("kit installed"), "the kit's install.sh said:\n{kit}");
+        let apt = self.ssh.run(&format!("cd /root && apt-get install -y ./{} 2>&1 && dpkg-divert --list rescue-init", self.deb))?;
+        ensure!(apt.contains("900_create_initramfs.sh.rear-stock"), "installing the package did not divert ReaR's pack script:\n{apt}");
         self.data = self.ssh.run(WRITE_DATA)?;
         let out = self.ssh.run_for("rear -v mkbackup 2>&1", MKBACKUP)?;
         eprintln!("{out}");
