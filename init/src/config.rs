@@ -4,6 +4,7 @@
 
 use crate::cmdline::{self, Param};
 use crate::kv;
+use crate::line_error::LineError;
 use std::time::Duration;
 
 pub const CONFIG_PATH: &str = "/etc/rescue-init/config";
@@ -123,7 +124,7 @@ impl Config {
                         }
                     }
                 }
-                Err(err) => problems.push(kv::KvError { line: idx + 1, ..err }.to_string()),
+                Err(err) => problems.push(LineError { line: idx + 1, ..err }.to_string()),
             }
         }
         problems

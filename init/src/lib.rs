@@ -19,6 +19,7 @@ pub mod iso;
 pub mod kexec;
 pub mod kexec_cli;
 pub mod kv;
+pub mod line_error;
 pub mod mount;
 pub mod modules;
 pub mod mountinfo;

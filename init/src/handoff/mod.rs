@@ -76,7 +76,7 @@ pub enum HandoffError {
     #[error("{}: cannot read: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error(transparent)]
-    Parse(#[from] crate::kv::KvError),
+    Parse(#[from] crate::line_error::LineError),
     /// `origin` is `file:line` or says that ROOT is the default.
     #[error("{origin}: ROOT {}: {reason}", root.display())]
     Root {

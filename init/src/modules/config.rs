@@ -4,7 +4,8 @@
 
 use super::glob::glob_match;
 use super::parse::{alias_body, check_name, parse_modules_load, softdep_body};
-use super::{normalize_alias, ParseError, SoftDeps};
+use super::{normalize_alias, SoftDeps};
+use crate::line_error::LineError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +33,7 @@ pub struct Config {
     aliases: Vec<(String, String)>,
     softdeps: Vec<(String, SoftDeps)>,
     /// Rejected or unsupported lines.
-    pub problems: Vec<ParseError>,
+    pub problems: Vec<LineError>,
 }
 
 impl Config {
@@ -56,7 +57,7 @@ impl Config {
     pub fn apply_file(&mut self, file: &str, text: &str) {
         for (n, line) in logical_lines(text) {
             if let Err(msg) = self.apply_line(&line) {
-                self.problems.push(ParseError {
+                self.problems.push(LineError {
                     file: file.to_string(),
                     line: n,
                     msg,
@@ -190,7 +191,7 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
 
 /// `*.conf` files in `dirs` under `root`, sorted by file name; a name in
 /// an earlier directory hides the same name in later ones.
-pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>) {
+pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<LineError>) {
     let mut by_name: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
     let mut problems = Vec::new();
     for dir in dirs {
@@ -200,7 +201,7 @@ pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>)
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 let msg = format!("cannot list: {e}");
-                problems.push(ParseError {
+                problems.push(LineError {
                     file: dir.display().to_string(),
                     line: 0,
                     msg,
@@ -218,10 +219,10 @@ pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>)
     (by_name.into_values().collect(), problems)
 }
 
-fn read_text(path: &Path) -> Result<String, ParseError> {
+fn read_text(path: &Path) -> Result<String, LineError> {
     std::fs::read(path)
         .map(|d| String::from_utf8_lossy(&d).into_owned())
-        .map_err(|e| ParseError {
+        .map_err(|e| LineError {
             file: path.display().to_string(),
             line: 0,
             msg: format!("cannot read: {e}"),
@@ -230,7 +231,7 @@ fn read_text(path: &Path) -> Result<String, ParseError> {
 
 /// The module names listed in the modules-load.d files under `root`, in
 /// file-name order, each once.
-pub fn modules_load_list(root: &Path) -> (Vec<String>, Vec<ParseError>) {
+pub fn modules_load_list(root: &Path) -> (Vec<String>, Vec<LineError>) {
     let (files, mut problems) = conf_files(root, &MODULES_LOAD_D_DIRS);
     let mut names: Vec<String> = Vec::new();
     for path in files {

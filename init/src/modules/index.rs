@@ -3,7 +3,8 @@
 
 use super::glob::{glob_match, is_pattern};
 use super::parse::{parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_softdep};
-use super::{normalize_alias, ParseError, SoftDeps};
+use super::{normalize_alias, SoftDeps};
+use crate::line_error::LineError;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ pub struct Index {
     builtin: HashSet<String>,
     builtin_aliases: Vec<(String, String)>,
     /// Rejected lines and unreadable optional files (line 0).
-    pub problems: Vec<ParseError>,
+    pub problems: Vec<LineError>,
 }
 
 impl Index {
@@ -109,7 +110,7 @@ impl Index {
             Err(e) if e.kind() == io::ErrorKind::NotFound && !needed => {}
             Err(e) => {
                 let msg = format!("cannot read: {e}; going on without it");
-                self.problems.push(ParseError { file, line: 0, msg });
+                self.problems.push(LineError { file, line: 0, msg });
             }
         }
     }
@@ -122,7 +123,7 @@ impl Index {
         for e in entries {
             if self.modules.contains_key(&e.name) {
                 let msg = format!("module {} listed again; keeping the first entry", e.name);
-                self.problems.push(ParseError {
+                self.problems.push(LineError {
                     file: file.to_string(),
                     line: e.line,
                     msg,

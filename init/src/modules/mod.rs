@@ -68,15 +68,6 @@ use std::path::Path;
 /// Where module trees live: `/lib/modules/RELEASE`.
 pub const MODULES_ROOT: &str = "/lib/modules";
 
-/// A line the parsers rejected, or a file-level problem (line 0).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {msg}")]
-pub struct ParseError {
-    pub file: String,
-    pub line: usize,
-    pub msg: String,
-}
-
 /// Soft dependencies of one module: loaded before and after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SoftDeps {

@@ -1,9 +1,10 @@
 //! The kmod text formats. Every parser takes the text and a file name
-//! for errors and returns what it understood plus one [`ParseError`] per
+//! for errors and returns what it understood plus one [`LineError`] per
 //! rejected line: a damaged line costs that line, never the whole index.
 //! Blank lines and `#` comments are skipped everywhere.
 
-use super::{name_from_path, normalize, normalize_alias, ParseError, SoftDeps};
+use super::{name_from_path, normalize, normalize_alias, SoftDeps};
+use crate::line_error::LineError;
 
 /// One `modules.dep` line: `kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko ...`.
 /// Paths are as written (relative to the modules dir, or absolute).
@@ -24,26 +25,18 @@ pub(super) fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
-fn err(file: &str, line: usize, msg: impl Into<String>) -> ParseError {
-    ParseError {
-        file: file.to_string(),
-        line,
-        msg: msg.into(),
-    }
-}
-
-/// Collects `f`'s results per line, turning `Err(msg)` into a ParseError.
+/// Collects `f`'s results per line, turning `Err(msg)` into a LineError.
 fn each_line<T>(
     file: &str,
     text: &str,
     mut f: impl FnMut(usize, &str) -> Result<T, String>,
-) -> (Vec<T>, Vec<ParseError>) {
+) -> (Vec<T>, Vec<LineError>) {
     let mut items = Vec::new();
     let mut errors = Vec::new();
     for (n, line) in content_lines(text) {
         match f(n, line) {
             Ok(item) => items.push(item),
-            Err(msg) => errors.push(err(file, n, format!("{msg} in {:?}", shorten(line)))),
+            Err(msg) => errors.push(LineError::new(file, n, format!("{msg} in {:?}", shorten(line)))),
         }
     }
     (items, errors)
@@ -74,7 +67,7 @@ fn module_path(s: &str) -> Result<String, String> {
 }
 
 /// Parses `modules.dep`.
-pub fn parse_dep(file: &str, text: &str) -> (Vec<DepEntry>, Vec<ParseError>) {
+pub fn parse_dep(file: &str, text: &str) -> (Vec<DepEntry>, Vec<LineError>) {
     each_line(file, text, |n, line| {
         let (path, deps) = line
             .split_once(':')
@@ -96,7 +89,7 @@ pub fn parse_dep(file: &str, text: &str) -> (Vec<DepEntry>, Vec<ParseError>) {
 
 /// Parses `modules.alias` (and the alias part of modprobe.d lines):
 /// `alias PATTERN MODULE` → (normalised pattern, module name).
-pub fn parse_alias(file: &str, text: &str) -> (Vec<(String, String)>, Vec<ParseError>) {
+pub fn parse_alias(file: &str, text: &str) -> (Vec<(String, String)>, Vec<LineError>) {
     each_line(file, text, |_, line| {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
@@ -118,7 +111,7 @@ pub(super) fn alias_body(words: &[&str]) -> Result<(String, String), String> {
 }
 
 /// Parses `modules.softdep`: `softdep MODULE pre: A B post: C`.
-pub fn parse_softdep(file: &str, text: &str) -> (Vec<(String, SoftDeps)>, Vec<ParseError>) {
+pub fn parse_softdep(file: &str, text: &str) -> (Vec<(String, SoftDeps)>, Vec<LineError>) {
     each_line(file, text, |_, line| {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
@@ -155,7 +148,7 @@ pub(super) fn softdep_body(words: &[&str]) -> Result<(String, SoftDeps), String>
 }
 
 /// Parses `modules.builtin`: one `kernel/.../NAME.ko` path per line.
-pub fn parse_builtin(file: &str, text: &str) -> (Vec<String>, Vec<ParseError>) {
+pub fn parse_builtin(file: &str, text: &str) -> (Vec<String>, Vec<LineError>) {
     each_line(file, text, |_, line| {
         if line.contains(char::is_whitespace) {
             return Err("expected one path per line".into());
@@ -167,7 +160,7 @@ pub fn parse_builtin(file: &str, text: &str) -> (Vec<String>, Vec<ParseError>) {
 /// Parses `modules.builtin.modinfo` (NUL-separated `module.key=value`
 /// records) for the aliases of built-in code: (pattern, module).
 /// "Lines" in errors are record numbers.
-pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<ParseError>) {
+pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<LineError>) {
     let mut aliases = Vec::new();
     let mut errors = Vec::new();
     for (i, rec) in data
@@ -182,10 +175,10 @@ pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>,
         match parsed {
             Some(((module, "alias"), value)) => match check_name(module) {
                 Ok(m) => aliases.push((normalize_alias(value), m)),
-                Err(msg) => errors.push(err(file, i + 1, msg)),
+                Err(msg) => errors.push(LineError::new(file, i + 1, msg)),
             },
             Some(_) => {}
-            None => errors.push(err(
+            None => errors.push(LineError::new(
                 file,
                 i + 1,
                 format!("expected MODULE.KEY=VALUE in {:?}", shorten(&rec)),
@@ -197,7 +190,7 @@ pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>,
 
 /// Parses a `modules-load.d` file: one module name or alias per line,
 /// `#` and `;` start comments.
-pub fn parse_modules_load(file: &str, text: &str) -> (Vec<String>, Vec<ParseError>) {
+pub fn parse_modules_load(file: &str, text: &str) -> (Vec<String>, Vec<LineError>) {
     let text: String = text
         .lines()
         .map(|l| {

@@ -570,39 +570,9 @@ fn describe_left(s: &Snapshot) -> String {
     }
 }
 
-/// Undoes the kernel's `\ooo` escapes (/proc/swaps, mountinfo); a broken
-/// escape is kept as it is.
-pub fn unescape_octal(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let oct =
-            b.get(i + 1..i + 4).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| u8::from_str_radix(d, 8).ok());
-        match (b[i], oct) {
-            (b'\\', Some(v)) => {
-                out.push(v);
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unescapes_octal() {
-        assert_eq!(unescape_octal("/a\\040b\\134c"), "/a b\\c");
-        assert_eq!(unescape_octal("/x\\9"), "/x\\9");
-        assert_eq!(unescape_octal("plain"), "plain");
-    }
 
     #[test]
     fn pass_lines() {

@@ -124,7 +124,7 @@ fn missing_dep_file_is_the_only_fatal_problem() {
 /// Every line of a garbled fixture is rejected and named.
 fn each_line_rejected<T: std::fmt::Debug>(
     text: &str,
-    parse: impl Fn(&str) -> (Vec<T>, Vec<crate::modules::ParseError>),
+    parse: impl Fn(&str) -> (Vec<T>, Vec<crate::line_error::LineError>),
 ) {
     for (n, line) in text.lines().enumerate() {
         let (items, errors) = parse(line);
