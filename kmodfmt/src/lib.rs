@@ -8,6 +8,7 @@
 //! - [`paths`]: `modules.order` and `modules.builtin`, a path a line.
 //! - [`builtin`]: `modules.builtin` as names, and the aliases of built-in
 //!   code in `modules.builtin.modinfo`.
+//! - [`load_list`]: `modules-load.d/*.conf`, a module a line.
 //! - [`glob`]: how kmod matches an alias pattern.
 //! - The names kmod compares: [`normalize`], [`normalize_alias`],
 //!   [`name_of_path`].
@@ -25,6 +26,7 @@ pub mod alias;
 pub mod builtin;
 pub mod dep;
 pub mod glob;
+pub mod load_list;
 mod name;
 pub mod paths;
 pub mod softdep;

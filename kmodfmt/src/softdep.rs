@@ -19,8 +19,13 @@ impl SoftDeps {
     /// ignored, as kmod does: real kernels ship such lines (6.1's cifs:
     /// `softdep cifs gcm`).
     pub fn add(&mut self, text: &str) {
+        self.add_words(&text.split_whitespace().collect::<Vec<_>>());
+    }
+
+    /// [`SoftDeps::add`] for text already split into words.
+    pub fn add_words(&mut self, words: &[&str]) {
         let mut list = None;
-        for word in text.split_whitespace() {
+        for &word in words {
             match word {
                 "pre:" => list = Some(&mut self.pre),
                 "post:" => list = Some(&mut self.post),
@@ -68,7 +73,7 @@ pub fn parse_words(words: &[&str]) -> Result<(String, SoftDeps), String> {
         return Err(format!("softdep {module} lists no modules"));
     }
     let mut deps = SoftDeps::default();
-    deps.add(&rest.join(" "));
+    deps.add_words(rest);
     Ok((module, deps))
 }
 

@@ -11,7 +11,8 @@
 use super::detect::{list_in_root, pick_initrd, read_in_root, Detected};
 use super::grubcfg::{parse_grubenv, Env};
 use super::plan::Source;
-use super::version::{glob_match, version_cmp};
+use super::version::version_cmp;
+use kmodfmt::glob::matches;
 use std::cmp::Ordering;
 use std::path::Path;
 
@@ -104,7 +105,10 @@ pub fn choose<'a>(
     if let Some(p) = pattern.filter(|p| !p.starts_with('@')) {
         let found = entries
             .iter()
-            .find(|e| glob_match(p, &e.id) || glob_match(p, &format!("{}.conf", e.id)));
+            .find(|e| {
+                let conf = format!("{}.conf", e.id);
+                matches(p.as_bytes(), e.id.as_bytes()) || matches(p.as_bytes(), conf.as_bytes())
+            });
         if let Some(e) = found {
             return Some((e, format!("loader.conf default {p:?}")));
         }

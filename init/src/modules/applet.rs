@@ -10,7 +10,8 @@
 use super::backend::{Backend, KernelBackend};
 use super::loader::{LoadError, Loader, Location, Step};
 use super::remove::remove;
-use super::{kernel_release, normalize, Config, Index, MODULES_ROOT};
+use super::{kernel_release, Config, Index, MODULES_ROOT};
+use kmodfmt::normalize;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 

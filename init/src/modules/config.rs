@@ -2,9 +2,9 @@
 //! (`NAME.param=value`, `modprobe.blacklist=a,b`) and `modules-load.d`
 //! lists of modules to load at boot.
 
-use super::glob::glob_match;
-use super::parse::{alias_body, check_name, parse_modules_load, softdep_body};
-use super::{normalize_alias, SoftDeps};
+use super::parse::{alias_words, parse_modules_load, softdep_words};
+use kmodfmt::glob::matches;
+use kmodfmt::{check_name, normalize, normalize_alias, SoftDeps};
 use crate::line_error::LineError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -69,14 +69,14 @@ impl Config {
     fn apply_line(&mut self, line: &str) -> Result<(), String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            ["alias", rest @ ..] => self.aliases.push(alias_body(rest)?),
+            ["alias", rest @ ..] => self.aliases.push(alias_words(rest)?),
             ["options", name, opts @ ..] if !opts.is_empty() => {
                 self.options.push((check_name(name)?, opts.join(" ")));
             }
             ["blacklist", name] => {
                 self.blacklist.insert(check_name(name)?);
             }
-            ["softdep", rest @ ..] => self.softdeps.push(softdep_body(rest)?),
+            ["softdep", rest @ ..] => self.softdeps.push(softdep_words(rest)?),
             [cmd @ ("install" | "remove"), ..] => {
                 return Err(format!("{cmd:?} commands are not supported; line ignored"));
             }
@@ -102,7 +102,7 @@ impl Config {
                     .unwrap_or("")
                     .split(',')
                     .filter(|n| !n.is_empty());
-                self.blacklist.extend(names.map(super::normalize));
+                self.blacklist.extend(names.map(normalize));
                 continue;
             }
             let Some((module, param)) = p.key.split_once('.') else {
@@ -141,7 +141,7 @@ impl Config {
     /// Modules that modprobe.d `alias` lines give for `key` (normalised).
     pub fn match_alias(&self, key: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for (_, m) in self.aliases.iter().filter(|(p, _)| glob_match(p, key)) {
+        for (_, m) in self.aliases.iter().filter(|(p, _)| matches(p.as_bytes(), key.as_bytes())) {
             if !out.contains(m) {
                 out.push(m.clone());
             }
@@ -152,7 +152,7 @@ impl Config {
     /// Soft dependencies modprobe.d adds for `name`.
     pub fn softdeps(&self, name: &str) -> SoftDeps {
         let mut all = SoftDeps::default();
-        for (_, d) in self.softdeps.iter().filter(|(p, _)| glob_match(p, name)) {
+        for (_, d) in self.softdeps.iter().filter(|(p, _)| matches(p.as_bytes(), name.as_bytes())) {
             all.extend(d);
         }
         all

@@ -1,9 +1,9 @@
 //! The module index of one kernel: which `.ko` file a name is, what it
 //! depends on, which aliases it answers to, what is built in.
 
-use super::glob::{glob_match, is_pattern};
 use super::parse::{parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_softdep};
-use super::{normalize_alias, SoftDeps};
+use kmodfmt::glob::{is_pattern, matches};
+use kmodfmt::{normalize_alias, SoftDeps};
 use crate::line_error::LineError;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -132,7 +132,7 @@ impl Index {
             }
             let mut deps = Vec::with_capacity(e.deps.len());
             for p in e.deps {
-                let Some(n) = super::name_from_path(&p) else {
+                let Some(n) = kmodfmt::name_of_path(&p) else {
                     continue;
                 };
                 deps.push(n.clone());
@@ -154,7 +154,7 @@ impl Index {
         let (aliases, errors) = parse_alias(file, text);
         self.problems.extend(errors);
         for (pattern, module) in aliases {
-            if is_pattern(&pattern) {
+            if is_pattern(pattern.as_bytes()) {
                 self.glob_aliases.push((pattern, module));
             } else {
                 self.exact_aliases.entry(pattern).or_default().push(module);
@@ -228,7 +228,7 @@ impl Index {
         let globbed = self
             .glob_aliases
             .iter()
-            .filter(|(p, _)| glob_match(p, key))
+            .filter(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
             .map(|(_, m)| m);
         dedup(exact.chain(globbed))
     }
@@ -255,7 +255,7 @@ impl Index {
         let builtin = dedup(
             self.builtin_aliases
                 .iter()
-                .filter(|(p, _)| glob_match(p, &key))
+                .filter(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
                 .map(|(_, m)| m),
         );
         if !builtin.is_empty() {

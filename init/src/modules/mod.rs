@@ -6,7 +6,8 @@
 //!
 //! - [`Index`] (`index.rs`, `parse.rs`): `modules.dep`, `modules.alias`,
 //!   `modules.softdep`, `modules.builtin` and `modules.builtin.modinfo`
-//!   under `/lib/modules/RELEASE`. Bad lines are skipped and kept in
+//!   under `/lib/modules/RELEASE`, read by the [`kmodfmt`] crate that
+//!   mkimage writes them with. Bad lines are skipped and kept in
 //!   [`Index::problems`] as `FILE:LINE: cause`; only a missing
 //!   `modules.dep` makes the index unusable.
 //! - [`Config`] (`config.rs`): `/etc/modprobe.d/*.conf` (`options`,
@@ -30,14 +31,14 @@
 //! - [`boot`] (`boot.rs`): what PID 1 calls once the early mounts exist.
 //!
 //! Names are compared normalised: `-` becomes `_` (outside `[...]` in
-//! aliases), as the kernel and kmod do.
+//! aliases), as the kernel and kmod do ([`kmodfmt::normalize_alias`]);
+//! alias patterns match as kmod's do ([`kmodfmt::glob`]).
 
 mod applet;
 mod backend;
 mod boot;
 pub mod coldplug;
 mod config;
-mod glob;
 pub mod hotplug;
 mod index;
 mod loader;
@@ -55,74 +56,17 @@ pub use boot::{announce, boot, boot_with, prepare, prepare_with, BootOptions, CO
 pub use config::{
     conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,
 };
-pub use glob::glob_match;
 pub use index::{Index, IndexError, ModuleRef};
 pub use loader::{LoadError, Loader, Location, Step};
 pub use parse::{
     parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load,
-    parse_softdep, DepEntry,
+    parse_softdep,
 };
 
 use std::path::Path;
 
 /// Where module trees live: `/lib/modules/RELEASE`.
 pub const MODULES_ROOT: &str = "/lib/modules";
-
-/// Soft dependencies of one module: loaded before and after it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SoftDeps {
-    pub pre: Vec<String>,
-    pub post: Vec<String>,
-}
-
-impl SoftDeps {
-    fn extend(&mut self, other: &SoftDeps) {
-        self.pre.extend(other.pre.iter().cloned());
-        self.post.extend(other.post.iter().cloned());
-    }
-}
-
-/// A module name as the kernel knows it: `-` becomes `_`.
-pub fn normalize(name: &str) -> String {
-    name.replace('-', "_")
-}
-
-/// An alias or lookup key: `-` becomes `_` except inside `[...]`, where
-/// it is a range (kmod's `alias_normalize`).
-pub fn normalize_alias(alias: &str) -> String {
-    let mut out = String::with_capacity(alias.len());
-    let mut in_class = false;
-    for c in alias.chars() {
-        match c {
-            '[' => in_class = true,
-            ']' => in_class = false,
-            '-' if !in_class => {
-                out.push('_');
-                continue;
-            }
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The compression suffixes kmod knows; such modules are not loaded yet.
-pub const COMPRESSED_SUFFIXES: [&str; 3] = [".ko.xz", ".ko.zst", ".ko.gz"];
-
-/// `kernel/fs/ext4/ext4.ko` → `ext4`; `None` unless it names a `.ko`
-/// file (plain or compressed).
-pub fn name_from_path(path: &str) -> Option<String> {
-    let file = path.rsplit('/').next()?;
-    let stem = COMPRESSED_SUFFIXES
-        .iter()
-        .chain(&[".ko"])
-        .find_map(|s| file.strip_suffix(s))?;
-    if stem.is_empty() {
-        return None;
-    }
-    Some(normalize(stem))
-}
 
 /// The running kernel's release (`uname -r`).
 pub fn kernel_release() -> String {
