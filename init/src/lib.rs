@@ -14,7 +14,6 @@ pub mod config;
 pub mod console;
 pub mod events;
 pub mod handoff;
-pub mod handover;
 pub mod iso;
 pub mod kexec;
 pub mod kexec_cli;

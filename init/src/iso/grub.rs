@@ -127,7 +127,7 @@ impl Walker<'_> {
     }
 
     fn open_block(&mut self, name: &str, args: &[String], origin: String) {
-        let (title, id) = crate::handoff::grub::title_and_id(args);
+        let (title, id) = crate::handoff::title_and_id(args);
         let Some(Frame::Menu(parent)) = self.stack.last_mut() else {
             self.stack.push(Frame::Other);
             return;

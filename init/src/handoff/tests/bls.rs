@@ -1,5 +1,5 @@
 use super::{fixture, TempRoot};
-use crate::handoff::bls::{choose, compare, detect, expand, parse_default, parse_entry, Entry};
+use crate::handoff::detect::bls::{choose, compare, detect, expand, parse_default, parse_entry, Entry};
 use crate::handoff::grubcfg::{parse_grubenv, Env};
 use crate::handoff::Source;
 

@@ -4,7 +4,8 @@
 use super::fixture;
 use crate::handoff::grubcfg::{lex, parse_grubenv, Env};
 use crate::handoff::version::version_cmp;
-use crate::handoff::{bls, bzimage, grub, parse};
+use crate::handoff::detect::{bls, grub};
+use crate::handoff::{bzimage, parse};
 
 use crate::test_rng::Rng;
 

@@ -1,5 +1,5 @@
 use super::{fixture, TempRoot};
-use crate::handoff::grub::{detect, parse, select, Config, Item};
+use crate::handoff::detect::grub::{detect, parse, select, Config, Item};
 use crate::handoff::grubcfg::{parse_grubenv, Env};
 use crate::handoff::Source;
 

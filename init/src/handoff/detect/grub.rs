@@ -11,9 +11,10 @@
 //! default="0"`) is the permanent default, not a one-time `grub-reboot`.
 //! An unknown default falls back to the first entry, as GRUB does.
 
-use super::detect::{boot_path, list_in_root, pick_initrd, read_in_root, Detected};
-use super::grubcfg::{lex, parse_grubenv, Cmd, Env};
-use super::plan::Source;
+use super::files::{boot_path, list_in_root, pick_initrd, read_in_root};
+use super::Detected;
+use crate::handoff::grubcfg::{lex, parse_grubenv, Cmd, Env};
+use crate::handoff::source::Source;
 use std::path::Path;
 
 const CONFIGS: &[&str] = &["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];

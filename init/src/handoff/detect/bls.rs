@@ -8,10 +8,11 @@
 //! (systemd-boot's: entries with a `sort-key` first, by sort-key, then
 //! machine-id, then version descending; then by file name, newest first).
 
-use super::detect::{list_in_root, pick_initrd, read_in_root, Detected};
-use super::grubcfg::{parse_grubenv, Env};
-use super::plan::Source;
-use super::version::version_cmp;
+use super::files::{boot_path, list_in_root, pick_initrd, read_in_root};
+use super::Detected;
+use crate::handoff::grubcfg::{parse_grubenv, Env};
+use crate::handoff::source::Source;
+use crate::handoff::version::version_cmp;
 use kmodfmt::glob::matches;
 use std::cmp::Ordering;
 use std::path::Path;
@@ -231,7 +232,7 @@ fn to_detected(
     notes: &mut Vec<String>,
 ) -> Result<Detected, String> {
     let linux = e.linux.as_deref().unwrap_or_default();
-    let kernel = super::detect::boot_path(root, base, linux)?;
+    let kernel = boot_path(root, base, linux)?;
     let initrds: Vec<String> = expand(&e.initrds.join(" "), env)
         .0
         .split_whitespace()
