@@ -8,6 +8,7 @@
 pub mod log;
 
 pub mod applet;
+pub mod bootcfg;
 pub mod bootscripts;
 pub mod cmdline;
 pub mod config;

@@ -44,12 +44,10 @@ mod detect;
 mod error;
 mod execute;
 mod file;
-pub(crate) mod grubcfg;
 mod plan;
 mod resolve;
 mod source;
 mod validate;
-mod version;
 
 #[cfg(test)]
 mod tests;
@@ -61,8 +59,6 @@ pub use execute::{decide, Decision};
 pub use file::{parse, Action, Fallback, HandoffFile, Value, KEYS};
 pub use plan::{build, KexecPlan, Plan};
 pub use source::Source;
-// The ISO boot menu reads GRUB titles the same way.
-pub(crate) use detect::grub::title_and_id;
 pub use resolve::{resolve_in_root, Link, ResolveError, ResolveErrorKind, MAX_SYMLINK_HOPS};
 pub use validate::{validate, Check, Outcome, Validation, CMDLINE_MAX};
 

@@ -1,7 +1,7 @@
 //! The `--iso` options of `rescue-init kexec`, and the run from opening
 //! the image to loading (and executing) the chosen entry.
 
-use super::entry::{BootEntry, Boots, Menu};
+use crate::bootcfg::entry::{BootEntry, Boots, Menu};
 use super::menu::{self, Choice};
 use super::{load, Error};
 use std::fmt::Write as _;

@@ -1,9 +1,10 @@
 //! Finding the ISO's boot loader configs, reading their entries, and
 //! choosing the entry to boot.
 
-use super::entry::Menu;
 use super::fs::Iso;
-use super::{grub, syslinux, Error, IsoError};
+use super::{Error, IsoError};
+use crate::bootcfg::entry::{BootEntry, Boots, Menu};
+use crate::bootcfg::{grub, syslinux};
 
 /// Where isolinux looks for its config, in its order.
 const SYSLINUX_DIRS: &[&str] = &[
@@ -54,7 +55,7 @@ pub fn discover(iso: &Iso) -> Result<Menu, Error> {
     }
     for path in grubs {
         if let Some(text) = try_read(iso, path, &mut menu.notes)? {
-            merge(&mut menu, grub::parse(path, &text, &mut read));
+            merge(&mut menu, grub::menu(path, &text, &mut read));
         }
     }
     if menu.entries.is_empty() {
@@ -153,9 +154,9 @@ fn named(menu: &Menu, file: &str, name: &str) -> Result<Choice, Error> {
     Ok(Choice { index, note: None })
 }
 
-fn other(e: &super::entry::BootEntry) -> String {
+fn other(e: &BootEntry) -> String {
     match &e.boots {
-        super::entry::Boots::Other(what) => what.clone(),
-        super::entry::Boots::Linux(k) => format!("linux {k}"),
+        Boots::Other(what) => what.clone(),
+        Boots::Linux(k) => format!("linux {k}"),
     }
 }

@@ -8,7 +8,7 @@
 //!   the image's name and the offset of the damage; so are multi-extent
 //!   files.
 //! - [`menu`] finds the boot entries: the first isolinux/syslinux config
-//!   ([`syslinux`]) and the GRUB configs ([`grub`]), and picks one:
+//!   and the GRUB configs, read by [`crate::bootcfg`], and picks one:
 //!   `--entry`, else the default, unless that does not boot Linux (ReaR's
 //!   ISOs default to booting the local disk): then the first entry that
 //!   does, and it says so.
@@ -22,25 +22,18 @@
 //! after loading; `--list` only prints the entries.
 
 pub(crate) mod cli;
-mod entry;
 mod error;
 pub mod fs;
-pub mod grub;
 pub mod load;
 mod medium;
 pub mod menu;
 mod susp;
-pub mod syslinux;
 mod volume;
-
-// The handoff's GRUB lexer serves ISO configs too.
-use crate::handoff::grubcfg;
 
 #[cfg(test)]
 mod tests;
 
 pub use cli::{main, main_with, wants, Opts};
-pub use entry::{split_args, BootEntry, Boots, Menu};
 pub use error::IsoError;
 pub use fs::Iso;
 pub use medium::{Medium, Source};

@@ -1,6 +1,7 @@
 use super::{fixture, TempRoot};
-use crate::handoff::detect::bls::{choose, compare, detect, expand, parse_default, parse_entry, Entry};
-use crate::handoff::grubcfg::{parse_grubenv, Env};
+use crate::bootcfg::bls::{choose, compare, expand, parse_default, parse_entry, Entry};
+use crate::bootcfg::grub::{parse_grubenv, Env};
+use crate::handoff::detect::bls::detect;
 use crate::handoff::Source;
 
 const MID: &str = "4f2b7c9d1e3a4b5c8d9e0f1a2b3c4d5e";

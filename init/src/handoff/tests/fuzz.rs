@@ -2,9 +2,9 @@
 //! must never panic. Random input, and every prefix of every fixture.
 
 use super::fixture;
-use crate::handoff::grubcfg::{lex, parse_grubenv, Env};
-use crate::handoff::version::version_cmp;
-use crate::handoff::detect::{bls, grub};
+use crate::bootcfg::grub::{lex, parse_grubenv, Env};
+use crate::bootcfg::version::version_cmp;
+use crate::bootcfg::{bls, grub};
 use crate::handoff::{bzimage, parse};
 
 use crate::test_rng::Rng;
@@ -71,7 +71,7 @@ fn all_parsers(s: &str) {
     let env: Env = parse_grubenv(s);
     let _ = bls::expand(s, &env);
     let _ = lex(s);
-    let conf = grub::parse(s, env);
+    let conf = grub::parse("fuzz", s, env, None);
     for d in [
         conf.default.as_deref().unwrap_or("0"),
         s,
