@@ -7,7 +7,7 @@
 #[macro_use]
 pub mod log;
 
-pub mod applet;
+pub mod applets;
 pub mod bootcfg;
 pub mod bootscripts;
 pub mod cmdline;
@@ -17,7 +17,6 @@ pub mod events;
 pub mod handoff;
 pub mod iso;
 pub mod kexec;
-pub mod kexec_cli;
 pub mod kv;
 pub mod line_error;
 pub mod mount;

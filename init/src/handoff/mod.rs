@@ -39,7 +39,6 @@
 //! kexec_file_load takes: it keeps 30 bytes for `elfcorehdr=`).
 
 mod bzimage;
-pub mod check;
 mod detect;
 mod error;
 mod execute;
@@ -53,7 +52,6 @@ mod validate;
 mod tests;
 
 pub use bzimage::{BzImage, BzImageError, Problem as BzImageProblem};
-pub use check::{check_main, check_main_with, KexecLoader};
 pub use error::HandoffError;
 pub use execute::{decide, Decision};
 pub use file::{parse, Action, Fallback, HandoffFile, Value, KEYS};

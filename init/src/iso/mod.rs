@@ -1,5 +1,6 @@
-//! `rescue-init kexec --iso PATH`: boot a rescue ISO (a file or a block
-//! device) with kexec from a running system, without mounting it.
+//! Booting a rescue ISO (a file or a block device) with kexec from a
+//! running system, without mounting it: what `rescue-init kexec --iso
+//! PATH` does (its options: `applets/kexec/iso.rs`).
 //!
 //! - [`fs`] reads ISO 9660 itself: the volume descriptors from sector 16,
 //!   directory records, Rock Ridge names and symbolic links (`NM`, `SL`,
@@ -21,7 +22,6 @@
 //! or systemd for a clean shutdown); `--load-only` (the default) stops
 //! after loading; `--list` only prints the entries.
 
-pub(crate) mod cli;
 mod error;
 pub mod fs;
 pub mod load;
@@ -33,7 +33,6 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
-pub use cli::{main, main_with, wants, Opts};
 pub use error::IsoError;
 pub use fs::Iso;
 pub use medium::{Medium, Source};

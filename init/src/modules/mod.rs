@@ -25,16 +25,15 @@
 //!   `/sys/devices`, pass after pass, until no new device shows up and
 //!   nothing known is pending (`settle.rs`: USB enumeration, usb-storage
 //!   scans).
-//! - [`modprobe_main`] (`applet.rs`): `modprobe` for the kernel's
-//!   `/proc/sys/kernel/modprobe` helper and for people; [`remove`]
-//!   (`remove.rs`) is its `-r`.
+//! - The `modprobe` applet (`crate::applets::modprobe`), for the kernel's
+//!   `/proc/sys/kernel/modprobe` helper and for people, drives these;
+//!   [`remove`] (`remove.rs`) is its `-r`.
 //! - [`boot`] (`boot.rs`): what PID 1 calls once the early mounts exist.
 //!
 //! Names are compared normalised: `-` becomes `_` (outside `[...]` in
 //! aliases), as the kernel and kmod do ([`kmodfmt::normalize_alias`]);
 //! alias patterns match as kmod's do ([`kmodfmt::glob`]).
 
-mod applet;
 mod backend;
 mod boot;
 pub mod coldplug;
@@ -49,10 +48,12 @@ pub mod settle;
 #[cfg(test)]
 mod tests;
 
-pub use applet::{modprobe_main, set_kernel_helper, HELPER_PATH, HELPER_SYSCTL};
 pub use backend::{Backend, KernelBackend, Users};
 pub use remove::{remove, RemoveError, Removed};
-pub use boot::{announce, boot, boot_with, prepare, prepare_with, BootOptions, COLDPLUG_DEADLINE};
+pub use boot::{
+    announce, boot, boot_with, prepare, prepare_with, set_kernel_helper, BootOptions, COLDPLUG_DEADLINE, HELPER_PATH,
+    HELPER_SYSCTL,
+};
 pub use config::{
     conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,
 };

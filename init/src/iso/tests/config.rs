@@ -248,7 +248,7 @@ fn rear_iso_configs_are_found_with_any_names() {
         assert_eq!(m.entries[m.default.unwrap()].label, "boothd0", "{name}");
         let c = choose(&m, iso.name(), None).unwrap();
         assert_eq!(m.entries[c.index].label, "rear", "{name}");
-        let listing = crate::iso::cli::listing(&m, iso.name(), &Ok(c), "");
+        let listing = crate::applets::kexec::iso::listing(&m, iso.name(), &Ok(c), "");
         assert!(
             listing.contains(
                 "* boothd0 (\"Boot First Local disk (hd0)\") [default]  (/isolinux/isolinux.cfg:"

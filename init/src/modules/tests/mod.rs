@@ -3,7 +3,7 @@
 //! slice of the Debian 6.1 kernel's index (modules.dep and modules.alias
 //! built from the modules' own `.modinfo`).
 
-mod applet;
+mod modprobe;
 mod coldplug;
 mod fuzz;
 mod index;

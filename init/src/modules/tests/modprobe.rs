@@ -1,5 +1,5 @@
 use super::{Fake, TempDir, DIR};
-use crate::modules::applet::{modprobe_with, Env};
+use crate::applets::modprobe::{modprobe_with, Env};
 
 struct Out {
     code: i32,
