@@ -70,7 +70,7 @@ fn unescape(s: &str) -> Result<String, String> {
 /// backslash that way in mountinfo and /proc/swaps. Bytes, because an
 /// escape may stand for part of a UTF-8 character. A `\` without three
 /// octal digits after it is kept as written, and the flag is false.
-pub fn unescape_octal(s: &str) -> (Vec<u8>, bool) {
+pub(crate) fn unescape_octal(s: &str) -> (Vec<u8>, bool) {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut sound = true;

@@ -51,27 +51,27 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use bzimage::{BzImage, BzImageError, Problem as BzImageProblem};
-pub use error::HandoffError;
-pub use execute::{decide, Decision};
-pub use file::{parse, Action, Fallback, HandoffFile, Value, KEYS};
-pub use plan::{build, KexecPlan, Plan};
-pub use source::Source;
-pub use resolve::{resolve_in_root, Link, ResolveError, ResolveErrorKind, MAX_SYMLINK_HOPS};
-pub use validate::{validate, Check, Outcome, Validation, CMDLINE_MAX};
+pub(crate) use error::HandoffError;
+pub(crate) use execute::{decide, Decision};
+pub(crate) use file::{Action, Fallback};
+pub use file::{parse, HandoffFile};
+pub(crate) use plan::{KexecPlan, Plan};
+pub use plan::build;
+pub(crate) use resolve::resolve_in_root;
+pub(crate) use validate::{validate, CMDLINE_MAX};
 
 use std::io;
 use std::path::Path;
 
 /// Where the recovery writes the handoff file.
-pub const DEFAULT_PATH: &str = "/run/rescue-init/handoff";
+pub(crate) const DEFAULT_PATH: &str = "/run/rescue-init/handoff";
 /// The recovered system's root when the file sets no `ROOT`.
-pub const DEFAULT_ROOT: &str = "/mnt/local";
+pub(crate) const DEFAULT_ROOT: &str = "/mnt/local";
 /// The original host's `/proc/cmdline`, recorded when the image was built.
-pub const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
+pub(crate) const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
 
 /// Reads and parses the handoff file at `path`.
-pub fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
+pub(crate) fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
     let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => HandoffError::Missing {
             path: path.to_path_buf(),
@@ -88,7 +88,7 @@ pub fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
 /// resolved inside ROOT, missing values detected. `recorded_cmdline` is
 /// the host command line file ([`RECORDED_CMDLINE_PATH`] in the image).
 /// The plan is not validated yet: see [`validate()`].
-pub fn load(path: &Path, recorded_cmdline: &Path) -> Result<Plan, HandoffError> {
+pub(crate) fn load(path: &Path, recorded_cmdline: &Path) -> Result<Plan, HandoffError> {
     let file = read(path)?;
     build(&file, path, recorded_cmdline)
 }

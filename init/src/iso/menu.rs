@@ -22,13 +22,13 @@ const MAX_CONFIG: u64 = 1 << 20;
 /// The entry to boot and, when it is not simply the one asked for or
 /// the default, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
-    pub index: usize,
-    pub note: Option<String>,
+pub(crate) struct Choice {
+    pub(crate) index: usize,
+    pub(crate) note: Option<String>,
 }
 
 /// Every config path looked at, in order.
-pub fn candidates() -> Vec<String> {
+pub(crate) fn candidates() -> Vec<String> {
     let sys = SYSLINUX_DIRS
         .iter()
         .flat_map(|d| SYSLINUX_NAMES.iter().map(move |n| format!("{d}/{n}")));
@@ -99,7 +99,7 @@ fn merge(menu: &mut Menu, other: Menu) {
 
 /// `--entry NAME` (label, title or GRUB id; exact, else ignoring case),
 /// else the default if it boots Linux, else the first entry that does.
-pub fn choose(menu: &Menu, file: &str, wanted: Option<&str>) -> Result<Choice, Error> {
+pub(crate) fn choose(menu: &Menu, file: &str, wanted: Option<&str>) -> Result<Choice, Error> {
     if let Some(name) = wanted {
         return named(menu, file, name);
     }

@@ -23,8 +23,8 @@
 //! after loading; `--list` only prints the entries.
 
 mod error;
-pub mod fs;
-pub mod load;
+pub(crate) mod fs;
+pub(crate) mod load;
 mod medium;
 pub mod menu;
 mod susp;
@@ -33,15 +33,15 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
-pub use error::IsoError;
+pub(crate) use error::IsoError;
 pub use fs::Iso;
-pub use medium::{Medium, Source};
+pub use medium::Medium;
 
 use std::io;
 use std::path::Path;
 
 /// Opens the ISO image (file or block device) at `path`.
-pub fn open(path: &Path) -> Result<Iso, IsoError> {
+pub(crate) fn open(path: &Path) -> Result<Iso, IsoError> {
     Iso::new(Medium::open(path)?)
 }
 

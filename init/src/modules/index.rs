@@ -195,10 +195,6 @@ impl Index {
         self.modules.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.modules.is_empty()
-    }
-
     /// The `.ko` file of a loadable module.
     pub fn path_of(&self, name: &str) -> Option<PathBuf> {
         self.modules.get(name).map(|m| self.dir.join(&m.path))

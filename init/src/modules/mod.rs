@@ -48,21 +48,12 @@ pub mod settle;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{Backend, KernelBackend, Users};
-pub use remove::{remove, RemoveError, Removed};
-pub use boot::{
-    announce, boot, boot_with, prepare, prepare_with, set_kernel_helper, BootOptions, COLDPLUG_DEADLINE, HELPER_PATH,
-    HELPER_SYSCTL,
-};
-pub use config::{
-    conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,
-};
-pub use index::{Index, IndexError, ModuleRef};
+pub use backend::{Backend, KernelBackend};
+pub use boot::{announce, boot, prepare, COLDPLUG_DEADLINE, HELPER_PATH};
+pub use config::{split_list, Config};
+pub use index::Index;
 pub use loader::{LoadError, Loader, Location, Step};
-pub use parse::{
-    parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load,
-    parse_softdep,
-};
+pub use remove::remove;
 
 use std::path::Path;
 

@@ -18,10 +18,11 @@
 //! then default=...; fi`).
 
 mod flat;
-mod script;
+pub(crate) mod script;
 
 pub use flat::menu;
-pub use script::{lex, parse_grubenv, Cmd, Env, Piece, Word};
+pub use script::{parse_grubenv, Env};
+use script::{lex, Cmd};
 
 use super::Reader;
 

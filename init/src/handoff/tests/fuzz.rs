@@ -2,7 +2,8 @@
 //! must never panic. Random input, and every prefix of every fixture.
 
 use super::fixture;
-use crate::bootcfg::grub::{lex, parse_grubenv, Env};
+use crate::bootcfg::grub::script::lex;
+use crate::bootcfg::grub::{parse_grubenv, Env};
 use crate::bootcfg::version::version_cmp;
 use crate::bootcfg::{bls, grub};
 use crate::handoff::{bzimage, parse};

@@ -5,7 +5,7 @@ use crate::handoff::detect::grub::detect;
 fn parse(text: &str, env: Env) -> Config {
     crate::bootcfg::grub::parse("grub.cfg", text, env, None)
 }
-use crate::handoff::Source;
+use crate::handoff::source::Source;
 
 const DEBIAN: &str = fixture!("grub/debian.cfg");
 const RHEL7: &str = fixture!("grub/rhel7.cfg");

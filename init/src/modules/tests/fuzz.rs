@@ -3,10 +3,11 @@
 //! input, and every prefix of every fixture.
 
 use super::{fixture, Fake, GOOD_ALIAS, GOOD_DEP, GOOD_MODINFO, GOOD_SOFTDEP};
-use crate::modules::{
+use crate::modules::parse::{
     parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load,
-    parse_softdep, Config, Index, Loader,
+    parse_softdep,
 };
+use crate::modules::{Config, Index, Loader};
 use kmodfmt::glob::matches;
 use kmodfmt::normalize_alias;
 use std::path::Path;

@@ -1,7 +1,7 @@
 use super::{fixture, good_index, TempDir, DIR};
-use crate::modules::{
-    parse_alias, parse_builtin, parse_dep, parse_softdep, Config, Index, IndexError, ModuleRef,
-};
+use crate::modules::index::{IndexError, ModuleRef};
+use crate::modules::parse::{parse_alias, parse_builtin, parse_dep, parse_softdep};
+use crate::modules::{Config, Index};
 use std::path::Path;
 
 fn names(refs: &[ModuleRef]) -> Vec<&str> {

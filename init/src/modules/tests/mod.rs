@@ -9,7 +9,8 @@ mod fuzz;
 mod index;
 mod loader;
 
-use super::{Backend, Config, Index, Loader, Users};
+use super::backend::Users;
+use super::{Backend, Config, Index, Loader};
 use kmodfmt::name_of_path;
 use std::collections::{HashMap, HashSet};
 use std::io;
