@@ -4,7 +4,6 @@
 //! returns). Otherwise it is one of the applets below, chosen by the name
 //! it was called by (a link such as /sbin/reboot) or by its first
 //! argument (`rescue-init kexec ...`).
-#![deny(unsafe_code)]
 
 use rescue_init::{applets, pid1};
 use std::path::Path;

@@ -53,7 +53,7 @@ fn load_and_unload(plan: &Plan) -> Result<(), String> {
     let k = plan.kexec.as_ref().ok_or("the plan does not kexec")?;
     let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
     let method = kexec::load(&k.kernel.0, initrd, &k.cmdline.0).map_err(|e| e.to_string())?;
-    println!("loaded with {method:?}; {} says 1; unloading", "/sys/kernel/kexec_loaded");
+    println!("loaded with {method:?}; /sys/kernel/kexec_loaded says 1; unloading");
     kexec::unload().map_err(|e| format!("unload: {e}"))
 }
 
