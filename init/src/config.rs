@@ -84,6 +84,9 @@ enum Key {
 }
 
 /// (config file key, command line key, setting). TestPanic has no file key.
+/// One row a line, as rustfmt would not keep it: tests/tests/man.rs reads
+/// the rows to check that the man pages document every key.
+#[rustfmt::skip]
 const KEYS: &[(&str, &str, Key)] = &[
     ("SHELL", "rescue.shell", Key::Shell),
     ("RUN", "rescue.run", Key::Run),
