@@ -47,33 +47,31 @@ fn run_one(script: &Path, timeout: Duration, events: &mut Events) {
     let name = script.display().to_string();
     let start = Instant::now();
     let label = format!("boot script {name}");
-    let run = match run_bounded(std::slice::from_ref(&name), &label, timeout, events) {
-        Ok(run) => run,
+    let status = match run_bounded(std::slice::from_ref(&name), &label, timeout, events) {
+        Ok(status) => status,
         Err(e) => {
             crate::error!("{label}: cannot start: {e}");
             return;
         }
     };
     let ms = start.elapsed().as_millis();
-    match run.status {
+    match status {
         Some(s) if s.exit_status() == Some(0) => crate::info!("boot script {name}: ok ({ms} ms)"),
         Some(s) => crate::warn!("boot script {name}: {} ({ms} ms); boot goes on", reap::describe(s)),
         None => crate::error!("boot script {name}: would not die; left behind"),
     }
 }
 
-/// How a [`run_bounded`] program ended.
-pub struct Bounded {
-    /// `None`: it survived SIGKILL (stuck in the kernel).
-    pub status: Option<WaitStatus>,
-    /// It ran past its time and was stopped.
-    pub timed_out: bool,
-}
-
 /// Runs `argv` (stdin /dev/null, output on the console, a session of its
 /// own) for at most `timeout`, then stops its process group, saying so as
-/// `LABEL: still running ...`.
-pub fn run_bounded(argv: &[String], label: &str, timeout: Duration, events: &mut Events) -> std::io::Result<Bounded> {
+/// `LABEL: still running ...`. Its status; `None` when it survived
+/// SIGKILL (stuck in the kernel).
+pub fn run_bounded(
+    argv: &[String],
+    label: &str,
+    timeout: Duration,
+    events: &mut Events,
+) -> std::io::Result<Option<WaitStatus>> {
     let start = Instant::now();
     let pid = spawn::command(argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached))?;
     events.track(pid);
@@ -82,10 +80,10 @@ pub fn run_bounded(argv: &[String], label: &str, timeout: Duration, events: &mut
         status = ev.take_exit(pid);
         status.is_some()
     }) {
-        return Ok(Bounded { status, timed_out: false });
+        return Ok(status);
     }
     crate::error!("{label}: still running after {timeout:?}; stopping it");
-    Ok(Bounded { status: stop_group(pid, events), timed_out: true })
+    Ok(stop_group(pid, events))
 }
 
 /// SIGTERM to the script's process group, then SIGKILL after 2 s.

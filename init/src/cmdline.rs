@@ -57,7 +57,7 @@ fn next_word(s: &str) -> (&str, &str) {
 }
 
 fn split_param(word: &str) -> Result<Param, &'static str> {
-    if word.matches('"').count() % 2 != 0 {
+    if !word.matches('"').count().is_multiple_of(2) {
         return Err("unterminated quote");
     }
     let word = strip_outer(word);

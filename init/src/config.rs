@@ -4,14 +4,15 @@
 
 use crate::cmdline::{self, Param};
 use crate::kv;
+use crate::line_error::LineError;
 use std::time::Duration;
 
-pub const CONFIG_PATH: &str = "/etc/rescue-init/config";
+pub(crate) const CONFIG_PATH: &str = "/etc/rescue-init/config";
 /// The shell on the consoles unless `rescue.shell`/`SHELL` (or ReaR mode) says otherwise.
-pub const DEFAULT_SHELL: &str = "/bin/sh";
+pub(crate) const DEFAULT_SHELL: &str = "/bin/sh";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum After {
+pub(crate) enum After {
     /// Start the console shells (the default).
     Shell,
     Reboot,
@@ -23,27 +24,27 @@ pub enum After {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub shell: String,
-    pub run: Option<Vec<String>>,
-    pub after: After,
-    pub debug: bool,
-    pub script_timeout: Duration,
-    pub stop_timeout: Duration,
+    pub(crate) shell: String,
+    pub(crate) run: Option<Vec<String>>,
+    pub(crate) after: After,
+    pub(crate) debug: bool,
+    pub(crate) script_timeout: Duration,
+    pub(crate) stop_timeout: Duration,
     /// Terminal names from `console=` (e.g. `ttyS0`, `tty1`), in order.
-    pub consoles: Vec<String>,
+    pub(crate) consoles: Vec<String>,
     /// The handoff file read at reboot.
-    pub handoff: String,
+    pub(crate) handoff: String,
     /// Modules to load before coldplug (`rescue.modules=a,b,c`).
-    pub modules: Vec<String>,
+    pub(crate) modules: Vec<String>,
     /// Bound on the whole coldplug.
-    pub coldplug_timeout: Duration,
+    pub(crate) coldplug_timeout: Duration,
     /// Device bring-up by udev (`rescue.udev`, see `udev.rs`).
-    pub udev: crate::udev::Mode,
+    pub(crate) udev: crate::udev::Mode,
     /// Boot a ReaR rescue tree through its inittab (`rescue.rear=off`
     /// boots it as a plain image).
-    pub rear: bool,
+    pub(crate) rear: bool,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
-    pub test_panic: bool,
+    pub(crate) test_panic: bool,
 }
 
 impl Default for Config {
@@ -83,6 +84,9 @@ enum Key {
 }
 
 /// (config file key, command line key, setting). TestPanic has no file key.
+/// One row a line, as rustfmt would not keep it: tests/tests/man.rs reads
+/// the rows to check that the man pages document every key.
+#[rustfmt::skip]
 const KEYS: &[(&str, &str, Key)] = &[
     ("SHELL", "rescue.shell", Key::Shell),
     ("RUN", "rescue.run", Key::Run),
@@ -123,7 +127,7 @@ impl Config {
                         }
                     }
                 }
-                Err(err) => problems.push(kv::KvError { line: idx + 1, ..err }.to_string()),
+                Err(err) => problems.push(LineError { line: idx + 1, ..err }.to_string()),
             }
         }
         problems

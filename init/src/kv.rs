@@ -7,7 +7,7 @@
 //! differently from us (an unescaped `$`, a space in a bare word) is an
 //! error, so that both readers always agree.
 
-use std::fmt;
+use crate::line_error::LineError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -16,28 +16,13 @@ pub struct Entry {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KvError {
-    pub file: String,
-    pub line: usize,
-    pub msg: String,
-}
-
-impl fmt::Display for KvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.msg)
-    }
-}
-
-impl std::error::Error for KvError {}
-
 /// Parses `text` (named `file` in errors). `allowed` lists the keys the
 /// caller understands; anything else is an error.
-pub fn parse(file: &str, text: &str, allowed: &[&str]) -> Result<Vec<Entry>, KvError> {
+pub fn parse(file: &str, text: &str, allowed: &[&str]) -> Result<Vec<Entry>, LineError> {
     let mut entries: Vec<Entry> = Vec::new();
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
-        let err = |msg: String| KvError { file: file.to_string(), line, msg };
+        let err = |msg: String| LineError::new(file, line, msg);
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -119,7 +104,7 @@ mod tests {
 
     const KEYS: &[&str] = &["A", "B", "C_2"];
 
-    fn one(text: &str) -> Result<String, KvError> {
+    fn one(text: &str) -> Result<String, LineError> {
         parse("f", text, KEYS).map(|v| v[0].value.clone())
     }
 

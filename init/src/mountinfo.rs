@@ -1,7 +1,7 @@
 //! `/proc/self/mountinfo` parsing (proc(5)): what is mounted, in mount
 //! order, so teardown can go newest first.
 
-use std::fmt;
+use crate::line_error::LineError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountInfo {
@@ -17,29 +17,12 @@ pub struct MountInfo {
     pub super_options: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
-    pub file: String,
-    pub line: usize,
-    pub msg: String,
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.msg)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
 /// Parses mountinfo text; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Vec<MountInfo>, ParseError> {
+pub fn parse(file: &str, text: &str) -> Result<Vec<MountInfo>, LineError> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            parse_line(l).map_err(|msg| ParseError { file: file.to_string(), line: i + 1, msg })
-        })
+        .map(|(i, l)| parse_line(l).map_err(|msg| LineError::new(file, i + 1, msg)))
         .collect()
 }
 
@@ -71,26 +54,42 @@ fn number(s: &str, what: &str) -> Result<u32, String> {
     s.parse().map_err(|_| format!("bad {what} {s:?}"))
 }
 
-/// The kernel escapes space, tab, newline and backslash as `\ooo`.
+/// A mountinfo field: not empty, every escape sound, UTF-8 after them.
 fn unescape(s: &str) -> Result<String, String> {
     if s.is_empty() {
         return Err("empty field".into());
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let (bytes, sound) = unescape_octal(s);
+    if !sound {
+        return Err(format!("bad escape in {s:?}"));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("escape makes invalid UTF-8 in {s:?}"))
+}
+
+/// Undoes the kernel's `\ooo` escapes: it writes space, tab, newline and
+/// backslash that way in mountinfo and /proc/swaps. Bytes, because an
+/// escape may stand for part of a UTF-8 character. A `\` without three
+/// octal digits after it is kept as written, and the flag is false.
+pub(crate) fn unescape_octal(s: &str) -> (Vec<u8>, bool) {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut sound = true;
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            let oct = bytes.get(i + 1..i + 4).and_then(|d| std::str::from_utf8(d).ok());
-            let v = oct.and_then(|d| u8::from_str_radix(d, 8).ok()).ok_or_else(|| format!("bad escape in {s:?}"))?;
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    while i < b.len() {
+        let oct = b.get(i + 1..i + 4).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| u8::from_str_radix(d, 8).ok());
+        match (b[i], oct) {
+            (b'\\', Some(v)) => {
+                out.push(v);
+                i += 4;
+            }
+            (c, _) => {
+                sound &= c != b'\\';
+                out.push(c);
+                i += 1;
+            }
         }
     }
-    String::from_utf8(out).map_err(|_| format!("escape makes invalid UTF-8 in {s:?}"))
+    (out, sound)
 }
 
 #[cfg(test)]
@@ -116,6 +115,15 @@ mod tests {
         let tagged = v.iter().find(|m| m.mount_point == "/mnt/local/boot").unwrap();
         assert_eq!(tagged.options, "rw,relatime");
         assert_eq!(tagged.source, "/dev/vdc1");
+    }
+
+    #[test]
+    fn unescapes_octal() {
+        let lossy = |s: &str| String::from_utf8_lossy(&unescape_octal(s).0).into_owned();
+        assert_eq!(lossy("/a\\040b\\134c"), "/a b\\c");
+        assert_eq!(lossy("/x\\9"), "/x\\9");
+        assert_eq!(lossy("plain"), "plain");
+        assert!(unescape_octal("/a\\040b").1 && !unescape_octal("/x\\9").1);
     }
 
     #[test]

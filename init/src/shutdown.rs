@@ -4,8 +4,7 @@
 //! only if nothing final happened, so the caller can bring the shells back.
 
 use crate::events::Events;
-use crate::handoff::Fallback;
-use crate::handover::{self, Decision};
+use crate::handoff::{self, Decision, Fallback};
 use crate::signals::Request;
 use crate::sys;
 use rustix::system::RebootCommand;
@@ -28,7 +27,7 @@ pub struct Shutdown {
 }
 
 pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
-    match handover::decide(req, &ctx.handoff, &ctx.recorded_cmdline) {
+    match handoff::decide(req, &ctx.handoff, &ctx.recorded_cmdline) {
         Decision::Stay => {}
         Decision::Plain(r) => {
             teardown(r, ctx, events);
@@ -38,7 +37,7 @@ pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
             teardown(Request::Kexec, ctx, events);
             crate::info!("shutdown: kexec now");
             let err = crate::kexec::exec();
-            crate::error!("kexec failed: {err}; FALLBACK={}", handover::fallback_name(fallback));
+            crate::error!("kexec failed: {err}; FALLBACK={fallback}");
             match fallback {
                 Fallback::Reboot => final_call(Request::Reboot, events),
                 Fallback::Poweroff => final_call(Request::Poweroff, events),

@@ -1,8 +1,8 @@
 //! The few system calls rustix does not offer (signal masks, signalfd,
 //! signal dispositions, `kill(-1)`, fork-for-reboot, module loading and
 //! unloading). This is the only
-//! module allowed to use `unsafe`; every block says why it is sound.
-#![allow(unsafe_code)]
+//! module allowed to use `unsafe` (see `lib.rs`); every block says why
+//! it is sound.
 
 use std::io;
 use rustix::io::Errno;

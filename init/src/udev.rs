@@ -180,8 +180,8 @@ fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -
     for kind in ["--type=subsystems", "--type=devices"] {
         let argv = [admin.clone(), "trigger".into(), kind.into(), "--action=add".into()];
         let left = end.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
-        let run = run_bounded(&argv, "udevadm trigger", left, events).map_err(|e| format!("{admin}: {e}"))?;
-        match run.status {
+        let status = run_bounded(&argv, "udevadm trigger", left, events).map_err(|e| format!("{admin}: {e}"))?;
+        match status {
             Some(s) if s.exit_status() == Some(0) => {}
             Some(s) => return Err(format!("udevadm trigger {kind} {}", reap::describe(s))),
             None => return Err("udevadm trigger would not end".into()),
@@ -208,7 +208,7 @@ fn settle(admin: &str, end: Instant, events: &mut Events) -> Report {
         let secs = end.saturating_duration_since(now).as_secs().max(1);
         let argv = [admin.to_string(), "settle".into(), format!("--timeout={secs}")];
         let settled = run_bounded(&argv, "udevadm settle", Duration::from_secs(secs + 2), events)
-            .is_ok_and(|r| r.status.is_some_and(|s| s.exit_status() == Some(0)));
+            .is_ok_and(|status| status.is_some_and(|s| s.exit_status() == Some(0)));
         if !settled {
             report.timed_out = true;
             report.pending = Some("udev's event queue did not empty".into());

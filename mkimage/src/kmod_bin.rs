@@ -12,8 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::kmod_index::normalize_alias;
-use crate::modinfo::name_of_path;
+use kmodfmt::{name_of_path, normalize_alias};
 
 const MAGIC: u32 = 0xB007_F457;
 const VERSION: u32 = 0x0002_0001;

@@ -65,7 +65,8 @@ fn read_into(path: &Path, depth: usize, dirs: &mut Vec<PathBuf>) -> Result<(), C
     Ok(())
 }
 
-/// The paths matching `pattern` (`*` and `?` in any component), sorted.
+/// The paths matching `pattern` (`*`, `?` and `[...]` in any component),
+/// sorted.
 pub fn glob(pattern: &Path) -> Vec<PathBuf> {
     let mut found = vec![PathBuf::new()];
     for part in pattern.components() {
@@ -76,7 +77,7 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
                 continue;
             }
         };
-        if !name.iter().any(|b| *b == b'*' || *b == b'?') {
+        if !kmodfmt::glob::is_pattern(name) {
             found.iter_mut().for_each(|p| p.push(part));
             found.retain(|p| p.symlink_metadata().is_ok());
             continue;
@@ -98,12 +99,12 @@ fn matches_in(dir: &Path, pattern: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Shell pattern match with `*` and `?`; a leading `.` must be literal.
+/// Shell pattern match ([`kmodfmt::glob`]); a leading `.` must be literal.
 pub fn fnmatch(pattern: &[u8], name: &[u8]) -> bool {
     if name.first() == Some(&b'.') && pattern.first() != Some(&b'.') {
         return false;
     }
-    crate::glob::matches(pattern, name)
+    kmodfmt::glob::matches(pattern, name)
 }
 
 #[cfg(test)]

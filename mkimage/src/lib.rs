@@ -18,7 +18,6 @@ pub mod glob;
 pub mod image;
 pub mod kconfig;
 pub mod kmod_bin;
-pub mod kmod_index;
 pub mod largest;
 pub mod ldconf;
 pub mod ldso;

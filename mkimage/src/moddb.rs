@@ -11,8 +11,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::kmod_index::{self as index, glob_match, normalize_alias};
-use crate::modinfo::{self, normalize, ModFile, ModinfoError, Softdep};
+use kmodfmt::glob::matches;
+use kmodfmt::{normalize, normalize_alias, SoftDeps};
+
+use crate::modinfo::{self, ModFile, ModinfoError};
 use crate::tree::TreeError;
 
 /// Directory levels followed at most while scanning.
@@ -67,7 +69,7 @@ pub struct Module {
 impl Module {
     /// Its path below the image's modules directory: decompressed.
     pub fn image_rel(&self) -> String {
-        modinfo::plain_path(&self.rel)
+        kmodfmt::plain_path(&self.rel)
     }
 }
 
@@ -87,8 +89,8 @@ pub struct ModDb {
     names: BTreeMap<String, String>,
     /// `modules.dep`, by module path.
     dep: Option<HashMap<String, Vec<String>>>,
-    /// `modules.softdep`: its values by module name.
-    softdep: Option<HashMap<String, Vec<String>>>,
+    /// `modules.softdep`: its lines by module name.
+    softdep: Option<HashMap<String, Vec<SoftDeps>>>,
     /// Normalized alias patterns with their module names: from
     /// `modules.alias`, or else made at the first alias lookup.
     aliases: Option<Vec<(String, String)>>,
@@ -137,15 +139,18 @@ impl ModDb {
     }
 
     fn use_dep(&mut self, text: &str) -> Result<(), ModError> {
-        let lines = index::parse_dep(text).map_err(|line| ModError::BadDep {
-            path: self.dir.join("modules.dep"),
-            line,
-        })?;
+        let (lines, bad) = kmodfmt::dep::parse(text);
+        if let Some(b) = bad.first() {
+            return Err(ModError::BadDep {
+                path: self.dir.join("modules.dep"),
+                line: b.line,
+            });
+        }
         let mut paths: Vec<String> = Vec::new();
         let mut dep = HashMap::new();
-        for (path, deps) in lines {
-            paths.push(path.clone());
-            dep.insert(path, deps);
+        for l in lines {
+            paths.push(l.path.clone());
+            dep.insert(l.path, l.deps);
         }
         self.add_names(paths);
         self.dep = Some(dep);
@@ -154,21 +159,21 @@ impl ModDb {
 
     fn read_optional_indexes(&mut self) -> Result<(), ModError> {
         if let Some(data) = optional(&self.dir, "modules.alias")? {
-            let pairs = index::parse_alias(&text(data));
+            let (pairs, _) = kmodfmt::alias::parse(&text(data));
             self.aliases = Some(normalized(pairs));
         }
         if let Some(data) = optional(&self.dir, "modules.softdep")? {
-            let mut map: HashMap<String, Vec<String>> = HashMap::new();
-            for (module, deps) in index::parse_softdep(&text(data)) {
+            let mut map: HashMap<String, Vec<SoftDeps>> = HashMap::new();
+            for (module, deps) in kmodfmt::softdep::parse(&text(data)).0 {
                 map.entry(module).or_default().push(deps);
             }
             self.softdep = Some(map);
         }
         if let Some(data) = optional(&self.dir, "modules.builtin")? {
-            self.builtin = index::builtin_names(&text(data)).into_iter().collect();
+            self.builtin = kmodfmt::builtin::names(&text(data)).0.into_iter().collect();
         }
         if let Some(data) = optional(&self.dir, "modules.builtin.modinfo")? {
-            self.builtin_aliases = normalized(index::builtin_aliases(&data));
+            self.builtin_aliases = normalized(kmodfmt::builtin::aliases(&data).0);
         }
         Ok(())
     }
@@ -178,7 +183,7 @@ impl ModDb {
     fn add_names(&mut self, mut paths: Vec<String>) {
         paths.sort_by_key(|p| (!p.starts_with("updates/"), p.clone()));
         for path in paths {
-            let Some(name) = modinfo::name_of_path(&path) else {
+            let Some(name) = kmodfmt::name_of_path(&path) else {
                 continue;
             };
             if let Some(kept) = self.names.get(&name) {
@@ -208,7 +213,7 @@ impl ModDb {
                 };
                 if meta.is_dir() && depth < MAX_DEPTH && name != "build" && name != "source" {
                     stack.push((path, format!("{rel}/"), depth + 1));
-                } else if meta.is_file() && modinfo::split_file_name(&name).is_some() {
+                } else if meta.is_file() && kmodfmt::split_file_name(&name).is_some() {
                     found.push(rel);
                 }
             }
@@ -246,7 +251,7 @@ impl ModDb {
         let key = normalize_alias(what);
         let mut matched: Vec<String> = Vec::new();
         for (pattern, module) in self.aliases()? {
-            if glob_match(pattern.as_bytes(), key.as_bytes()) && !matched.contains(module) {
+            if matches(pattern.as_bytes(), key.as_bytes()) && !matched.contains(module) {
                 matched.push(module.clone());
             }
         }
@@ -257,7 +262,7 @@ impl ModDb {
         let builtin_alias = || {
             self.builtin_aliases
                 .iter()
-                .any(|(p, _)| glob_match(p.as_bytes(), key.as_bytes()))
+                .any(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
         };
         if self.builtin.contains(&name) || builtin_alias() {
             return Ok(Found::Builtin);
@@ -310,7 +315,7 @@ impl ModDb {
             path: path.to_path_buf(),
         };
         let file_name = path.file_name().ok_or_else(not_module)?.to_string_lossy();
-        let (stem, _) = modinfo::split_file_name(&file_name).ok_or_else(not_module)?;
+        let (stem, _) = kmodfmt::split_file_name(&file_name).ok_or_else(not_module)?;
         let real = fs::canonicalize(path).map_err(read_err(path))?;
         let base = fs::canonicalize(&self.dir).map_err(read_err(&self.dir))?;
         let rel = match real.strip_prefix(&base) {
@@ -336,28 +341,34 @@ impl ModDb {
         match self.dep_line(m) {
             Some(line) => line
                 .iter()
-                .filter_map(|p| modinfo::name_of_path(p))
+                .filter_map(|p| kmodfmt::name_of_path(p))
                 .collect(),
             None => m.file.info.depends.clone(),
         }
     }
 
-    /// The soft dependencies of `m` (`pre: ... post: ...` texts): from
-    /// `modules.softdep` if the directory has it, else its `.modinfo`.
-    pub fn softdeps(&self, m: &Module) -> Vec<String> {
+    /// The soft dependencies of `m`, a line or `softdep=` string each:
+    /// from `modules.softdep` if the directory has it, else its `.modinfo`.
+    pub fn softdeps(&self, m: &Module) -> Vec<SoftDeps> {
         match &self.softdep {
             Some(map) => map.get(&m.name).cloned().unwrap_or_default(),
-            None => m.file.info.softdeps.clone(),
+            None => (m.file.info.softdeps.iter())
+                .map(|text| {
+                    let mut s = SoftDeps::default();
+                    s.add(text);
+                    s
+                })
+                .collect(),
         }
     }
 
-    /// Both kinds of soft dependencies of `m`, together.
-    pub fn softdep(&self, m: &Module) -> Softdep {
-        let mut s = Softdep::default();
-        for text in self.softdeps(m) {
-            s.add(&text);
+    /// All soft dependencies of `m` together.
+    pub fn softdep(&self, m: &Module) -> SoftDeps {
+        let mut all = SoftDeps::default();
+        for s in self.softdeps(m) {
+            all.extend(&s);
         }
-        s
+        all
     }
 }
 

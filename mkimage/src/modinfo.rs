@@ -8,77 +8,13 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use kmodfmt::{normalize, split_file_name};
+
 use crate::decompress;
 use crate::elf::{self, ElfErrorKind, FileSource, Source};
 
-/// The endings of module files: plain first, then compressed.
-pub const SUFFIXES: [&str; 4] = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
-
 const SHT_NOBITS: u32 = 8;
 const SHN_XINDEX: u32 = 0xffff;
-
-/// `NAME.ko[.xz|.zst|.gz]` split into `NAME` and whether it is compressed.
-pub fn split_file_name(file: &str) -> Option<(&str, bool)> {
-    SUFFIXES.iter().enumerate().find_map(|(i, suffix)| {
-        let stem = file.strip_suffix(suffix)?;
-        (!stem.is_empty()).then_some((stem, i > 0))
-    })
-}
-
-/// A module name as the kernel and kmod compare them: `-` is `_`.
-pub fn normalize(name: &str) -> String {
-    name.replace('-', "_")
-}
-
-/// The module name of a module file's path (`.../crc32c-intel.ko.xz` is
-/// `crc32c_intel`), if it is a module file's path.
-pub fn name_of_path(path: &str) -> Option<String> {
-    let file = path.rsplit('/').next()?;
-    split_file_name(file).map(|(stem, _)| normalize(stem))
-}
-
-/// A module's path with the compression suffix taken off: the path of
-/// the decompressed file.
-pub fn plain_path(path: &str) -> String {
-    for suffix in &SUFFIXES[1..] {
-        if let Some(stem) = path.strip_suffix(suffix) {
-            return format!("{stem}.ko");
-        }
-    }
-    path.to_string()
-}
-
-/// Modules (or aliases) to load before and after a module.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Softdep {
-    pub pre: Vec<String>,
-    pub post: Vec<String>,
-}
-
-impl Softdep {
-    /// Adds the names of one `pre: a b post: c` text (either part may be
-    /// missing, or repeated); words before any `pre:` or `post:` are
-    /// ignored, as kmod does.
-    pub fn add(&mut self, text: &str) {
-        let mut list = None;
-        for word in text.split_whitespace() {
-            match word {
-                "pre:" => list = Some(&mut self.pre),
-                "post:" => list = Some(&mut self.post),
-                _ => {
-                    if let Some(l) = list.as_mut() {
-                        l.push(word.to_string());
-                    }
-                }
-            }
-        }
-    }
-
-    /// Both lists, `pre` first.
-    pub fn all(&self) -> impl Iterator<Item = &String> {
-        self.pre.iter().chain(&self.post)
-    }
-}
 
 /// What the `.modinfo` section of a module says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

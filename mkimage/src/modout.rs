@@ -8,10 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
+use kmodfmt::{plain_path, SoftDeps};
+
 use crate::kmod_bin;
-use crate::kmod_index as index;
 use crate::moddb::{ModDb, ModError, Module};
-use crate::modinfo::plain_path;
 use crate::tree::{self, Entry, Kind, Tree};
 
 /// Symlinks followed for one path at most, as the kernel's MAXSYMLINKS.
@@ -49,24 +49,30 @@ pub fn add(
                 .map(|a| (a.clone(), m.name.clone()))
         })
         .collect();
-    let softdeps: Vec<(String, String)> = sorted
+    let softdeps: Vec<(String, SoftDeps)> = sorted
         .iter()
         .flat_map(|m| db.softdeps(m).into_iter().map(|s| (m.name.clone(), s)))
         .collect();
     let mut files = vec![
-        ("modules.dep", index::write_dep(&lines)),
+        ("modules.dep", kmodfmt::dep::write(&lines).into_bytes()),
         ("modules.dep.bin", kmod_bin::dep_index(&lines)),
-        ("modules.alias", index::write_alias(&aliases)),
+        (
+            "modules.alias",
+            kmodfmt::alias::write(&aliases).into_bytes(),
+        ),
         (
             "modules.alias.bin",
             kmod_bin::alias_index(&aliases, |m| rank[m]),
         ),
-        ("modules.softdep", index::write_softdep(&softdeps)),
+        (
+            "modules.softdep",
+            kmodfmt::softdep::write(&softdeps).into_bytes(),
+        ),
     ];
     if let Some(order) = order {
         let kept: HashSet<String> = sorted.iter().map(|m| m.image_rel()).collect();
         let order = order.iter().filter(|p| kept.contains(*p));
-        files.push(("modules.order", index::write_paths(order)));
+        files.push(("modules.order", kmodfmt::paths::write(order).into_bytes()));
     }
     files.extend(builtin_files(db)?);
     for (name, bytes) in files {
@@ -86,7 +92,7 @@ fn source_order(db: &ModDb) -> Result<Option<Vec<String>>, ModError> {
     };
     let text = String::from_utf8_lossy(&data);
     Ok(Some(
-        index::parse_paths(&text)
+        kmodfmt::paths::parse(&text)
             .iter()
             .map(|p| plain_path(p))
             .collect(),
@@ -98,12 +104,12 @@ fn source_order(db: &ModDb) -> Result<Option<Vec<String>>, ModError> {
 fn builtin_files(db: &ModDb) -> Result<Vec<(&'static str, Vec<u8>)>, ModError> {
     let mut files = Vec::new();
     if let Some(data) = db.read_optional("modules.builtin")? {
-        let names = index::builtin_names(&String::from_utf8_lossy(&data));
+        let (names, _) = kmodfmt::builtin::names(&String::from_utf8_lossy(&data));
         files.push(("modules.builtin", data));
         files.push(("modules.builtin.bin", kmod_bin::builtin_index(&names)));
     }
     if let Some(data) = db.read_optional("modules.builtin.modinfo")? {
-        let aliases = index::builtin_aliases(&data);
+        let (aliases, _) = kmodfmt::builtin::aliases(&data);
         files.push(("modules.builtin.modinfo", data));
         files.push((
             "modules.builtin.alias.bin",

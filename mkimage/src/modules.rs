@@ -17,9 +17,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use kmodfmt::normalize;
+
 use crate::firmware::{self, FirmwareSet};
 use crate::moddb::{read_err, Found, ModDb, ModError, Module};
-use crate::modinfo::normalize;
 use crate::modout;
 use crate::tree::Tree;
 

@@ -75,13 +75,6 @@ impl fmt::Display for Protocol {
     }
 }
 
-impl BzImage {
-    /// The boot protocol as `2.15`.
-    pub fn protocol_string(&self) -> String {
-        Protocol(self.protocol).to_string()
-    }
-}
-
 impl fmt::Display for BzImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -198,7 +191,7 @@ mod tests {
             (b.protocol, b.setup_sects, b.cmdline_size, b.file_len),
             (0x020F, 1, 2047, 0x1000)
         );
-        assert_eq!(b.protocol_string(), "2.15");
+        assert_eq!(Protocol(b.protocol).to_string(), "2.15");
         assert_eq!(
             b.to_string(),
             "x86-64 bzImage, boot protocol 2.15, 4096 bytes"

@@ -1,7 +1,8 @@
 //! The handoff file's syntax and keys: [`crate::kv`] does the lines, this
 //! checks the values. Every error names the file and the line.
 
-use crate::kv::{self, KvError};
+use crate::kv;
+use crate::line_error::LineError;
 use std::fmt;
 
 /// The keys the handoff file may set.
@@ -91,17 +92,13 @@ pub struct HandoffFile {
 /// Parses a handoff file; `file_name` names it in errors. Unknown or
 /// duplicate keys, bad quoting, lines without `=` and bad values are
 /// errors naming the file and line.
-pub fn parse(file_name: &str, text: &str) -> Result<HandoffFile, KvError> {
+pub fn parse(file_name: &str, text: &str) -> Result<HandoffFile, LineError> {
     let mut out = HandoffFile {
         name: file_name.to_string(),
         ..HandoffFile::default()
     };
     for e in kv::parse(file_name, text, KEYS)? {
-        let err = |msg: String| KvError {
-            file: file_name.to_string(),
-            line: e.line,
-            msg,
-        };
+        let err = |msg: String| LineError::new(file_name, e.line, msg);
         let line = e.line;
         match e.key.as_str() {
             "ROOT" => {

@@ -1,7 +1,8 @@
 //! The handoff: after a recovery, a script writes the *handoff file*
 //! naming the recovered system's kernel, initrd and command line, and
 //! rescue-init kexecs into it. This module turns that file into a
-//! [`Plan`] and checks it; it makes no system calls beyond reading files.
+//! [`Plan`] and checks it, making no system calls beyond reading files;
+//! only [`decide`] (`execute.rs`, at shutdown) loads the kernel.
 //!
 //! # The handoff file
 //!
@@ -21,7 +22,7 @@
 //!
 //! Without `KERNEL` the boot configuration under ROOT is read, in this
 //! order: Boot Loader Specification entries, GRUB's `grub.cfg`, Debian's
-//! `/vmlinuz` links, the newest `/boot/vmlinuz-*` (see `detect.rs`). Each
+//! `/vmlinuz` links, the newest `/boot/vmlinuz-*` (see `detect/`). Each
 //! value not set in the file comes from there: INITRD from the same boot
 //! entry; CMDLINE from the entry's arguments, else from the host command
 //! line recorded in the image at build time. When `KERNEL` is set the
@@ -37,77 +38,40 @@
 //! NUL or newline of at most 2047 bytes (warning beyond the 2016 that
 //! kexec_file_load takes: it keeps 30 bytes for `elfcorehdr=`).
 
-mod bls;
 mod bzimage;
-pub mod check;
 mod detect;
+mod error;
+mod execute;
 mod file;
-pub(crate) mod grub;
-pub(crate) mod grubcfg;
 mod plan;
 mod resolve;
+mod source;
 mod validate;
-mod version;
 
 #[cfg(test)]
 mod tests;
 
-pub use bzimage::{BzImage, BzImageError, Problem as BzImageProblem};
-pub use check::{check_main, check_main_with, KexecLoader};
-pub use file::{parse, Action, Fallback, HandoffFile, Value, KEYS};
-pub use plan::{build, KexecPlan, Plan, Source};
-pub use resolve::{resolve_in_root, Link, ResolveError, ResolveErrorKind, MAX_SYMLINK_HOPS};
-pub use validate::{validate, Check, Outcome, Validation, CMDLINE_MAX};
+pub(crate) use error::HandoffError;
+pub(crate) use execute::{decide, Decision};
+pub(crate) use file::{Action, Fallback};
+pub use file::{parse, HandoffFile};
+pub(crate) use plan::{KexecPlan, Plan};
+pub use plan::build;
+pub(crate) use resolve::resolve_in_root;
+pub(crate) use validate::{validate, CMDLINE_MAX};
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where the recovery writes the handoff file.
-pub const DEFAULT_PATH: &str = "/run/rescue-init/handoff";
+pub(crate) const DEFAULT_PATH: &str = "/run/rescue-init/handoff";
 /// The recovered system's root when the file sets no `ROOT`.
-pub const DEFAULT_ROOT: &str = "/mnt/local";
+pub(crate) const DEFAULT_ROOT: &str = "/mnt/local";
 /// The original host's `/proc/cmdline`, recorded when the image was built.
-pub const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
-
-#[derive(Debug, thiserror::Error)]
-pub enum HandoffError {
-    #[error("{}: no handoff file", path.display())]
-    Missing { path: PathBuf },
-    #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Parse(#[from] crate::kv::KvError),
-    /// `origin` is `file:line` or says that ROOT is the default.
-    #[error("{origin}: ROOT {}: {reason}", root.display())]
-    Root {
-        origin: String,
-        root: PathBuf,
-        reason: String,
-    },
-    #[error("{file}:{line}: {key}: {source}")]
-    Path {
-        file: String,
-        line: usize,
-        key: &'static str,
-        source: Box<ResolveError>,
-    },
-    #[error("no kernel found in {}: KERNEL is not set and nothing usable was found; looked at:\n  {}", root.display(), tried.join("\n  "))]
-    NoKernel { root: PathBuf, tried: Vec<String> },
-    #[error("no command line: CMDLINE is not set, the boot entry gives none and {}: {reason}", recorded.display())]
-    NoCmdline { recorded: PathBuf, reason: String },
-    #[error("{}: cannot read the recorded host command line: {source}", path.display())]
-    RecordedCmdline { path: PathBuf, source: io::Error },
-}
-
-impl HandoffError {
-    /// True when there simply is no handoff file (nothing to hand over to).
-    pub fn is_missing(&self) -> bool {
-        matches!(self, HandoffError::Missing { .. })
-    }
-}
+pub(crate) const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
 
 /// Reads and parses the handoff file at `path`.
-pub fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
+pub(crate) fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
     let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => HandoffError::Missing {
             path: path.to_path_buf(),
@@ -124,7 +88,7 @@ pub fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
 /// resolved inside ROOT, missing values detected. `recorded_cmdline` is
 /// the host command line file ([`RECORDED_CMDLINE_PATH`] in the image).
 /// The plan is not validated yet: see [`validate()`].
-pub fn load(path: &Path, recorded_cmdline: &Path) -> Result<Plan, HandoffError> {
+pub(crate) fn load(path: &Path, recorded_cmdline: &Path) -> Result<Plan, HandoffError> {
     let file = read(path)?;
     build(&file, path, recorded_cmdline)
 }

@@ -1,56 +1,15 @@
 //! The plan: what the handoff will do, every value with where it came from.
 
 use super::detect::{detect, Detected};
+use super::error::HandoffError;
 use super::file::{Action, Fallback, HandoffFile, Value};
 use super::resolve::resolve_in_root;
-use super::{HandoffError, DEFAULT_ROOT};
+use super::source::Source;
+use super::DEFAULT_ROOT;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// Where a value of the plan came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    HandoffFile {
-        line: usize,
-    },
-    Default,
-    Bls {
-        path: PathBuf,
-    },
-    /// `entry` is the menu path of titles, `Submenu>Entry`.
-    Grub {
-        path: PathBuf,
-        entry: String,
-    },
-    DebianLink {
-        path: PathBuf,
-    },
-    /// The newest `vmlinuz-*` in `dir` (and the initrd matching it).
-    NewestKernel {
-        dir: PathBuf,
-    },
-    RecordedHostCmdline {
-        path: PathBuf,
-    },
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::HandoffFile { line } => write!(f, "handoff file line {line}"),
-            Source::Default => f.write_str("default"),
-            Source::Bls { path } => write!(f, "BLS entry {}", path.display()),
-            Source::Grub { path, entry } => write!(f, "GRUB entry {entry:?} in {}", path.display()),
-            Source::DebianLink { path } => write!(f, "link {}", path.display()),
-            Source::NewestKernel { dir } => write!(f, "newest vmlinuz-* in {}", dir.display()),
-            Source::RecordedHostCmdline { path } => {
-                write!(f, "host command line recorded in {}", path.display())
-            }
-        }
-    }
-}
 
 /// What to kexec. Paths are host paths (below ROOT, symlinks resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP) kexec-tools' classic
 //! kexec_load is tried on the memfds through `/proc/PID/fd/N`.
 
-use super::entry::BootEntry;
+use crate::bootcfg::entry::BootEntry;
 use super::fs::Iso;
 use super::Error;
 use crate::kexec::{self, KexecError, Method};

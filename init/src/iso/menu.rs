@@ -1,9 +1,10 @@
 //! Finding the ISO's boot loader configs, reading their entries, and
 //! choosing the entry to boot.
 
-use super::entry::Menu;
 use super::fs::Iso;
-use super::{grub, syslinux, Error, IsoError};
+use super::{Error, IsoError};
+use crate::bootcfg::entry::{BootEntry, Boots, Menu};
+use crate::bootcfg::{grub, syslinux};
 
 /// Where isolinux looks for its config, in its order.
 const SYSLINUX_DIRS: &[&str] = &[
@@ -21,13 +22,13 @@ const MAX_CONFIG: u64 = 1 << 20;
 /// The entry to boot and, when it is not simply the one asked for or
 /// the default, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
-    pub index: usize,
-    pub note: Option<String>,
+pub(crate) struct Choice {
+    pub(crate) index: usize,
+    pub(crate) note: Option<String>,
 }
 
 /// Every config path looked at, in order.
-pub fn candidates() -> Vec<String> {
+pub(crate) fn candidates() -> Vec<String> {
     let sys = SYSLINUX_DIRS
         .iter()
         .flat_map(|d| SYSLINUX_NAMES.iter().map(move |n| format!("{d}/{n}")));
@@ -54,7 +55,7 @@ pub fn discover(iso: &Iso) -> Result<Menu, Error> {
     }
     for path in grubs {
         if let Some(text) = try_read(iso, path, &mut menu.notes)? {
-            merge(&mut menu, grub::parse(path, &text, &mut read));
+            merge(&mut menu, grub::menu(path, &text, &mut read));
         }
     }
     if menu.entries.is_empty() {
@@ -98,7 +99,7 @@ fn merge(menu: &mut Menu, other: Menu) {
 
 /// `--entry NAME` (label, title or GRUB id; exact, else ignoring case),
 /// else the default if it boots Linux, else the first entry that does.
-pub fn choose(menu: &Menu, file: &str, wanted: Option<&str>) -> Result<Choice, Error> {
+pub(crate) fn choose(menu: &Menu, file: &str, wanted: Option<&str>) -> Result<Choice, Error> {
     if let Some(name) = wanted {
         return named(menu, file, name);
     }
@@ -153,9 +154,9 @@ fn named(menu: &Menu, file: &str, name: &str) -> Result<Choice, Error> {
     Ok(Choice { index, note: None })
 }
 
-fn other(e: &super::entry::BootEntry) -> String {
+fn other(e: &BootEntry) -> String {
     match &e.boots {
-        super::entry::Boots::Other(what) => what.clone(),
-        super::entry::Boots::Linux(k) => format!("linux {k}"),
+        Boots::Other(what) => what.clone(),
+        Boots::Linux(k) => format!("linux {k}"),
     }
 }

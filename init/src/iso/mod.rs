@@ -1,5 +1,6 @@
-//! `rescue-init kexec --iso PATH`: boot a rescue ISO (a file or a block
-//! device) with kexec from a running system, without mounting it.
+//! Booting a rescue ISO (a file or a block device) with kexec from a
+//! running system, without mounting it: what `rescue-init kexec --iso
+//! PATH` does (its options: `applets/kexec/iso.rs`).
 //!
 //! - [`fs`] reads ISO 9660 itself: the volume descriptors from sector 16,
 //!   directory records, Rock Ridge names and symbolic links (`NM`, `SL`,
@@ -8,7 +9,7 @@
 //!   the image's name and the offset of the damage; so are multi-extent
 //!   files.
 //! - [`menu`] finds the boot entries: the first isolinux/syslinux config
-//!   ([`syslinux`]) and the GRUB configs ([`grub`]), and picks one:
+//!   and the GRUB configs, read by [`crate::bootcfg`], and picks one:
 //!   `--entry`, else the default, unless that does not boot Linux (ReaR's
 //!   ISOs default to booting the local disk): then the first entry that
 //!   does, and it says so.
@@ -21,35 +22,26 @@
 //! or systemd for a clean shutdown); `--load-only` (the default) stops
 //! after loading; `--list` only prints the entries.
 
-pub(crate) mod cli;
-mod entry;
 mod error;
-pub mod fs;
-pub mod grub;
-pub mod load;
+pub(crate) mod fs;
+pub(crate) mod load;
 mod medium;
 pub mod menu;
 mod susp;
-pub mod syslinux;
 mod volume;
-
-// The handoff's GRUB lexer serves ISO configs too.
-use crate::handoff::grubcfg;
 
 #[cfg(test)]
 mod tests;
 
-pub use cli::{main, main_with, wants, Opts};
-pub use entry::{split_args, BootEntry, Boots, Menu};
-pub use error::IsoError;
+pub(crate) use error::IsoError;
 pub use fs::Iso;
-pub use medium::{Medium, Source};
+pub use medium::Medium;
 
 use std::io;
 use std::path::Path;
 
 /// Opens the ISO image (file or block device) at `path`.
-pub fn open(path: &Path) -> Result<Iso, IsoError> {
+pub(crate) fn open(path: &Path) -> Result<Iso, IsoError> {
     Iso::new(Medium::open(path)?)
 }
 

@@ -8,9 +8,29 @@ use super::coldplug::{self, Report};
 use super::config::{modules_load_list, Config};
 use super::index::Index;
 use super::loader::Loader;
-use super::{running_modules_dir, set_kernel_helper, HELPER_PATH};
+use super::running_modules_dir;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Where mkimage installs the applet (a link to the init binary).
+pub const HELPER_PATH: &str = "/sbin/modprobe";
+/// The sysctl naming the kernel's module helper.
+pub const HELPER_SYSCTL: &str = "/proc/sys/kernel/modprobe";
+
+/// Points the kernel's module requests at `path`.
+pub fn set_kernel_helper(path: &str) -> io::Result<()> {
+    let current = std::fs::read_to_string(HELPER_SYSCTL).unwrap_or_default();
+    if current.trim_end() == path {
+        return Ok(());
+    }
+    std::fs::write(HELPER_SYSCTL, format!("{path}\n")).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("{HELPER_SYSCTL}: cannot set to {path}: {e}"),
+        )
+    })
+}
 
 /// Default for the coldplug deadline.
 pub const COLDPLUG_DEADLINE: Duration = Duration::from_secs(10);

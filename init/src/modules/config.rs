@@ -2,9 +2,10 @@
 //! (`NAME.param=value`, `modprobe.blacklist=a,b`) and `modules-load.d`
 //! lists of modules to load at boot.
 
-use super::glob::glob_match;
-use super::parse::{alias_body, check_name, parse_modules_load, softdep_body};
-use super::{normalize_alias, ParseError, SoftDeps};
+use super::parse::{alias_words, parse_modules_load, softdep_words};
+use kmodfmt::glob::matches;
+use kmodfmt::{check_name, normalize, normalize_alias, SoftDeps};
+use crate::line_error::LineError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -32,7 +33,7 @@ pub struct Config {
     aliases: Vec<(String, String)>,
     softdeps: Vec<(String, SoftDeps)>,
     /// Rejected or unsupported lines.
-    pub problems: Vec<ParseError>,
+    pub problems: Vec<LineError>,
 }
 
 impl Config {
@@ -56,7 +57,7 @@ impl Config {
     pub fn apply_file(&mut self, file: &str, text: &str) {
         for (n, line) in logical_lines(text) {
             if let Err(msg) = self.apply_line(&line) {
-                self.problems.push(ParseError {
+                self.problems.push(LineError {
                     file: file.to_string(),
                     line: n,
                     msg,
@@ -68,14 +69,14 @@ impl Config {
     fn apply_line(&mut self, line: &str) -> Result<(), String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            ["alias", rest @ ..] => self.aliases.push(alias_body(rest)?),
+            ["alias", rest @ ..] => self.aliases.push(alias_words(rest)?),
             ["options", name, opts @ ..] if !opts.is_empty() => {
                 self.options.push((check_name(name)?, opts.join(" ")));
             }
             ["blacklist", name] => {
                 self.blacklist.insert(check_name(name)?);
             }
-            ["softdep", rest @ ..] => self.softdeps.push(softdep_body(rest)?),
+            ["softdep", rest @ ..] => self.softdeps.push(softdep_words(rest)?),
             [cmd @ ("install" | "remove"), ..] => {
                 return Err(format!("{cmd:?} commands are not supported; line ignored"));
             }
@@ -101,7 +102,7 @@ impl Config {
                     .unwrap_or("")
                     .split(',')
                     .filter(|n| !n.is_empty());
-                self.blacklist.extend(names.map(super::normalize));
+                self.blacklist.extend(names.map(normalize));
                 continue;
             }
             let Some((module, param)) = p.key.split_once('.') else {
@@ -140,7 +141,7 @@ impl Config {
     /// Modules that modprobe.d `alias` lines give for `key` (normalised).
     pub fn match_alias(&self, key: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for (_, m) in self.aliases.iter().filter(|(p, _)| glob_match(p, key)) {
+        for (_, m) in self.aliases.iter().filter(|(p, _)| matches(p.as_bytes(), key.as_bytes())) {
             if !out.contains(m) {
                 out.push(m.clone());
             }
@@ -151,7 +152,7 @@ impl Config {
     /// Soft dependencies modprobe.d adds for `name`.
     pub fn softdeps(&self, name: &str) -> SoftDeps {
         let mut all = SoftDeps::default();
-        for (_, d) in self.softdeps.iter().filter(|(p, _)| glob_match(p, name)) {
+        for (_, d) in self.softdeps.iter().filter(|(p, _)| matches(p.as_bytes(), name.as_bytes())) {
             all.extend(d);
         }
         all
@@ -190,7 +191,7 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
 
 /// `*.conf` files in `dirs` under `root`, sorted by file name; a name in
 /// an earlier directory hides the same name in later ones.
-pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>) {
+pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<LineError>) {
     let mut by_name: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
     let mut problems = Vec::new();
     for dir in dirs {
@@ -200,7 +201,7 @@ pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>)
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 let msg = format!("cannot list: {e}");
-                problems.push(ParseError {
+                problems.push(LineError {
                     file: dir.display().to_string(),
                     line: 0,
                     msg,
@@ -218,10 +219,10 @@ pub fn conf_files(root: &Path, dirs: &[&str]) -> (Vec<PathBuf>, Vec<ParseError>)
     (by_name.into_values().collect(), problems)
 }
 
-fn read_text(path: &Path) -> Result<String, ParseError> {
+fn read_text(path: &Path) -> Result<String, LineError> {
     std::fs::read(path)
         .map(|d| String::from_utf8_lossy(&d).into_owned())
-        .map_err(|e| ParseError {
+        .map_err(|e| LineError {
             file: path.display().to_string(),
             line: 0,
             msg: format!("cannot read: {e}"),
@@ -230,7 +231,7 @@ fn read_text(path: &Path) -> Result<String, ParseError> {
 
 /// The module names listed in the modules-load.d files under `root`, in
 /// file-name order, each once.
-pub fn modules_load_list(root: &Path) -> (Vec<String>, Vec<ParseError>) {
+pub fn modules_load_list(root: &Path) -> (Vec<String>, Vec<LineError>) {
     let (files, mut problems) = conf_files(root, &MODULES_LOAD_D_DIRS);
     let mut names: Vec<String> = Vec::new();
     for path in files {

@@ -1,9 +1,10 @@
 //! The module index of one kernel: which `.ko` file a name is, what it
 //! depends on, which aliases it answers to, what is built in.
 
-use super::glob::{glob_match, is_pattern};
 use super::parse::{parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_softdep};
-use super::{normalize_alias, ParseError, SoftDeps};
+use kmodfmt::glob::{is_pattern, matches};
+use kmodfmt::{normalize_alias, SoftDeps};
+use crate::line_error::LineError;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ pub struct Index {
     builtin: HashSet<String>,
     builtin_aliases: Vec<(String, String)>,
     /// Rejected lines and unreadable optional files (line 0).
-    pub problems: Vec<ParseError>,
+    pub problems: Vec<LineError>,
 }
 
 impl Index {
@@ -109,7 +110,7 @@ impl Index {
             Err(e) if e.kind() == io::ErrorKind::NotFound && !needed => {}
             Err(e) => {
                 let msg = format!("cannot read: {e}; going on without it");
-                self.problems.push(ParseError { file, line: 0, msg });
+                self.problems.push(LineError { file, line: 0, msg });
             }
         }
     }
@@ -122,7 +123,7 @@ impl Index {
         for e in entries {
             if self.modules.contains_key(&e.name) {
                 let msg = format!("module {} listed again; keeping the first entry", e.name);
-                self.problems.push(ParseError {
+                self.problems.push(LineError {
                     file: file.to_string(),
                     line: e.line,
                     msg,
@@ -131,7 +132,7 @@ impl Index {
             }
             let mut deps = Vec::with_capacity(e.deps.len());
             for p in e.deps {
-                let Some(n) = super::name_from_path(&p) else {
+                let Some(n) = kmodfmt::name_of_path(&p) else {
                     continue;
                 };
                 deps.push(n.clone());
@@ -153,7 +154,7 @@ impl Index {
         let (aliases, errors) = parse_alias(file, text);
         self.problems.extend(errors);
         for (pattern, module) in aliases {
-            if is_pattern(&pattern) {
+            if is_pattern(pattern.as_bytes()) {
                 self.glob_aliases.push((pattern, module));
             } else {
                 self.exact_aliases.entry(pattern).or_default().push(module);
@@ -194,10 +195,6 @@ impl Index {
         self.modules.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.modules.is_empty()
-    }
-
     /// The `.ko` file of a loadable module.
     pub fn path_of(&self, name: &str) -> Option<PathBuf> {
         self.modules.get(name).map(|m| self.dir.join(&m.path))
@@ -227,7 +224,7 @@ impl Index {
         let globbed = self
             .glob_aliases
             .iter()
-            .filter(|(p, _)| glob_match(p, key))
+            .filter(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
             .map(|(_, m)| m);
         dedup(exact.chain(globbed))
     }
@@ -254,7 +251,7 @@ impl Index {
         let builtin = dedup(
             self.builtin_aliases
                 .iter()
-                .filter(|(p, _)| glob_match(p, &key))
+                .filter(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
                 .map(|(_, m)| m),
         );
         if !builtin.is_empty() {

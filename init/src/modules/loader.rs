@@ -4,7 +4,8 @@
 
 use super::backend::Backend;
 use super::index::{Index, ModuleRef};
-use super::{normalize_alias, Config, COMPRESSED_SUFFIXES};
+use super::Config;
+use kmodfmt::normalize_alias;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
@@ -226,7 +227,7 @@ impl<B: Backend> Loader<B> {
             }
         };
         let file_name = path.file_name().unwrap_or_default().to_string_lossy();
-        if COMPRESSED_SUFFIXES.iter().any(|s| file_name.ends_with(s)) {
+        if kmodfmt::SUFFIXES[1..].iter().any(|s| file_name.ends_with(s)) {
             return Err(LoadError::Compressed { name, path });
         }
         match self.backend.load(&path, &step.params) {

@@ -6,7 +6,8 @@
 //!
 //! - [`Index`] (`index.rs`, `parse.rs`): `modules.dep`, `modules.alias`,
 //!   `modules.softdep`, `modules.builtin` and `modules.builtin.modinfo`
-//!   under `/lib/modules/RELEASE`. Bad lines are skipped and kept in
+//!   under `/lib/modules/RELEASE`, read by the [`kmodfmt`] crate that
+//!   mkimage writes them with. Bad lines are skipped and kept in
 //!   [`Index::problems`] as `FILE:LINE: cause`; only a missing
 //!   `modules.dep` makes the index unusable.
 //! - [`Config`] (`config.rs`): `/etc/modprobe.d/*.conf` (`options`,
@@ -24,20 +25,19 @@
 //!   `/sys/devices`, pass after pass, until no new device shows up and
 //!   nothing known is pending (`settle.rs`: USB enumeration, usb-storage
 //!   scans).
-//! - [`modprobe_main`] (`applet.rs`): `modprobe` for the kernel's
-//!   `/proc/sys/kernel/modprobe` helper and for people; [`remove`]
-//!   (`remove.rs`) is its `-r`.
+//! - The `modprobe` applet (`crate::applets::modprobe`), for the kernel's
+//!   `/proc/sys/kernel/modprobe` helper and for people, drives these;
+//!   [`remove`] (`remove.rs`) is its `-r`.
 //! - [`boot`] (`boot.rs`): what PID 1 calls once the early mounts exist.
 //!
 //! Names are compared normalised: `-` becomes `_` (outside `[...]` in
-//! aliases), as the kernel and kmod do.
+//! aliases), as the kernel and kmod do ([`kmodfmt::normalize_alias`]);
+//! alias patterns match as kmod's do ([`kmodfmt::glob`]).
 
-mod applet;
 mod backend;
 mod boot;
 pub mod coldplug;
 mod config;
-mod glob;
 pub mod hotplug;
 mod index;
 mod loader;
@@ -48,90 +48,17 @@ pub mod settle;
 #[cfg(test)]
 mod tests;
 
-pub use applet::{modprobe_main, set_kernel_helper, HELPER_PATH, HELPER_SYSCTL};
-pub use backend::{Backend, KernelBackend, Users};
-pub use remove::{remove, RemoveError, Removed};
-pub use boot::{announce, boot, boot_with, prepare, prepare_with, BootOptions, COLDPLUG_DEADLINE};
-pub use config::{
-    conf_files, modules_load_list, split_list, Config, MODPROBE_D_DIRS, MODULES_LOAD_D_DIRS,
-};
-pub use glob::glob_match;
-pub use index::{Index, IndexError, ModuleRef};
+pub use backend::{Backend, KernelBackend};
+pub use boot::{announce, boot, prepare, COLDPLUG_DEADLINE, HELPER_PATH};
+pub use config::{split_list, Config};
+pub use index::Index;
 pub use loader::{LoadError, Loader, Location, Step};
-pub use parse::{
-    parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load,
-    parse_softdep, DepEntry,
-};
+pub use remove::remove;
 
 use std::path::Path;
 
 /// Where module trees live: `/lib/modules/RELEASE`.
 pub const MODULES_ROOT: &str = "/lib/modules";
-
-/// A line the parsers rejected, or a file-level problem (line 0).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {msg}")]
-pub struct ParseError {
-    pub file: String,
-    pub line: usize,
-    pub msg: String,
-}
-
-/// Soft dependencies of one module: loaded before and after it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SoftDeps {
-    pub pre: Vec<String>,
-    pub post: Vec<String>,
-}
-
-impl SoftDeps {
-    fn extend(&mut self, other: &SoftDeps) {
-        self.pre.extend(other.pre.iter().cloned());
-        self.post.extend(other.post.iter().cloned());
-    }
-}
-
-/// A module name as the kernel knows it: `-` becomes `_`.
-pub fn normalize(name: &str) -> String {
-    name.replace('-', "_")
-}
-
-/// An alias or lookup key: `-` becomes `_` except inside `[...]`, where
-/// it is a range (kmod's `alias_normalize`).
-pub fn normalize_alias(alias: &str) -> String {
-    let mut out = String::with_capacity(alias.len());
-    let mut in_class = false;
-    for c in alias.chars() {
-        match c {
-            '[' => in_class = true,
-            ']' => in_class = false,
-            '-' if !in_class => {
-                out.push('_');
-                continue;
-            }
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The compression suffixes kmod knows; such modules are not loaded yet.
-pub const COMPRESSED_SUFFIXES: [&str; 3] = [".ko.xz", ".ko.zst", ".ko.gz"];
-
-/// `kernel/fs/ext4/ext4.ko` → `ext4`; `None` unless it names a `.ko`
-/// file (plain or compressed).
-pub fn name_from_path(path: &str) -> Option<String> {
-    let file = path.rsplit('/').next()?;
-    let stem = COMPRESSED_SUFFIXES
-        .iter()
-        .chain(&[".ko"])
-        .find_map(|s| file.strip_suffix(s))?;
-    if stem.is_empty() {
-        return None;
-    }
-    Some(normalize(stem))
-}
 
 /// The running kernel's release (`uname -r`).
 pub fn kernel_release() -> String {

@@ -1,220 +1,85 @@
-//! The kmod text formats. Every parser takes the text and a file name
-//! for errors and returns what it understood plus one [`ParseError`] per
-//! rejected line: a damaged line costs that line, never the whole index.
-//! Blank lines and `#` comments are skipped everywhere.
+//! The kmod files as the modules code wants them: [`kmodfmt`] reads
+//! the formats; here each rejected line becomes a [`LineError`] naming
+//! the file, and patterns and names are normalised as kmod compares
+//! them (`-` is `_`, see [`normalize_alias`]).
 
-use super::{name_from_path, normalize, normalize_alias, ParseError, SoftDeps};
+use crate::line_error::LineError;
+use kmodfmt::dep::DepLine;
+use kmodfmt::{normalize_alias, BadLine, SoftDeps};
 
-/// One `modules.dep` line: `kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko ...`.
-/// Paths are as written (relative to the modules dir, or absolute).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepEntry {
-    pub name: String,
-    pub path: String,
-    /// Dependency paths as listed: depmod puts the one to load first last.
-    pub deps: Vec<String>,
-    pub line: usize,
+fn in_file(file: &str, bad: Vec<BadLine>) -> Vec<LineError> {
+    bad.into_iter().map(|b| LineError::new(file, b.line, b.msg)).collect()
 }
 
-/// Numbered, trimmed lines that are neither blank nor `#` comments.
-pub(super) fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-}
-
-fn err(file: &str, line: usize, msg: impl Into<String>) -> ParseError {
-    ParseError {
-        file: file.to_string(),
-        line,
-        msg: msg.into(),
+fn normalize_patterns(pairs: &mut [(String, String)]) {
+    for (pattern, _) in pairs {
+        *pattern = normalize_alias(pattern);
     }
 }
 
-/// Collects `f`'s results per line, turning `Err(msg)` into a ParseError.
-fn each_line<T>(
-    file: &str,
-    text: &str,
-    mut f: impl FnMut(usize, &str) -> Result<T, String>,
-) -> (Vec<T>, Vec<ParseError>) {
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for (n, line) in content_lines(text) {
-        match f(n, line) {
-            Ok(item) => items.push(item),
-            Err(msg) => errors.push(err(file, n, format!("{msg} in {:?}", shorten(line)))),
-        }
+fn normalize_names(deps: &mut SoftDeps) {
+    for name in deps.pre.iter_mut().chain(deps.post.iter_mut()) {
+        *name = normalize_alias(name);
     }
-    (items, errors)
-}
-
-/// Keeps error messages readable when a line is binary garbage.
-fn shorten(line: &str) -> String {
-    match line.char_indices().nth(80) {
-        Some((i, _)) => format!("{}...", &line[..i]),
-        None => line.to_string(),
-    }
-}
-
-/// A module name: ASCII letters, digits, `_` and `-`.
-pub(super) fn check_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(normalize(s))
-    } else {
-        Err(format!("bad module name {s:?}"))
-    }
-}
-
-fn module_path(s: &str) -> Result<String, String> {
-    name_from_path(s).ok_or_else(|| format!("{s:?} is not a .ko path"))
 }
 
 /// Parses `modules.dep`.
-pub fn parse_dep(file: &str, text: &str) -> (Vec<DepEntry>, Vec<ParseError>) {
-    each_line(file, text, |n, line| {
-        let (path, deps) = line
-            .split_once(':')
-            .ok_or("expected 'MODULE.ko: DEPS...'")?;
-        let path = path.trim_end();
-        let name = module_path(path)?;
-        let deps: Vec<String> = deps.split_whitespace().map(str::to_string).collect();
-        for d in &deps {
-            module_path(d)?;
-        }
-        Ok(DepEntry {
-            name,
-            path: path.to_string(),
-            deps,
-            line: n,
-        })
-    })
+pub fn parse_dep(file: &str, text: &str) -> (Vec<DepLine>, Vec<LineError>) {
+    let (lines, bad) = kmodfmt::dep::parse(text);
+    (lines, in_file(file, bad))
 }
 
-/// Parses `modules.alias` (and the alias part of modprobe.d lines):
-/// `alias PATTERN MODULE` → (normalised pattern, module name).
-pub fn parse_alias(file: &str, text: &str) -> (Vec<(String, String)>, Vec<ParseError>) {
-    each_line(file, text, |_, line| {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["alias", rest @ ..] => alias_body(rest),
-            _ => Err("expected 'alias PATTERN MODULE'".into()),
-        }
-    })
+/// Parses `modules.alias` into (normalised pattern, module name).
+pub fn parse_alias(file: &str, text: &str) -> (Vec<(String, String)>, Vec<LineError>) {
+    let (mut aliases, bad) = kmodfmt::alias::parse(text);
+    normalize_patterns(&mut aliases);
+    (aliases, in_file(file, bad))
 }
 
-/// `PATTERN MODULE` after the `alias` keyword.
-pub(super) fn alias_body(words: &[&str]) -> Result<(String, String), String> {
-    match words {
-        [pattern, module] => Ok((normalize_alias(pattern), check_name(module)?)),
-        _ => Err(format!(
-            "alias needs PATTERN and MODULE, found {} words",
-            words.len()
-        )),
+/// A modprobe.d `alias` line's words after the keyword.
+pub(super) fn alias_words(words: &[&str]) -> Result<(String, String), String> {
+    let (pattern, module) = kmodfmt::alias::parse_words(words)?;
+    Ok((normalize_alias(&pattern), module))
+}
+
+/// Parses `modules.softdep`. The names may be aliases
+/// (`pre: crypto-crc32c`); they are resolved at load time.
+pub fn parse_softdep(file: &str, text: &str) -> (Vec<(String, SoftDeps)>, Vec<LineError>) {
+    let (mut softdeps, bad) = kmodfmt::softdep::parse(text);
+    for (_, deps) in &mut softdeps {
+        normalize_names(deps);
     }
+    (softdeps, in_file(file, bad))
 }
 
-/// Parses `modules.softdep`: `softdep MODULE pre: A B post: C`.
-pub fn parse_softdep(file: &str, text: &str) -> (Vec<(String, SoftDeps)>, Vec<ParseError>) {
-    each_line(file, text, |_, line| {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["softdep", rest @ ..] => softdep_body(rest),
-            _ => Err("expected 'softdep MODULE pre: ... post: ...'".into()),
-        }
-    })
-}
-
-/// `MODULE pre: ... post: ...` after the `softdep` keyword. The names
-/// may be aliases (`pre: crypto-crc32c`); they are resolved at load time.
-/// Names before any `pre:`/`post:` are ignored, as kmod does: real
-/// kernels ship such lines (6.1's cifs: `softdep cifs gcm`).
-pub(super) fn softdep_body(words: &[&str]) -> Result<(String, SoftDeps), String> {
-    let (module, rest) = words.split_first().ok_or("softdep without a module")?;
-    let module = check_name(module)?;
-    if rest.is_empty() {
-        return Err(format!("softdep {module} lists no modules"));
-    }
-    let mut deps = SoftDeps::default();
-    let mut target: Option<&mut Vec<String>> = None;
-    for w in rest {
-        match *w {
-            "pre:" => target = Some(&mut deps.pre),
-            "post:" => target = Some(&mut deps.post),
-            name => {
-                if let Some(list) = target.as_deref_mut() {
-                    list.push(normalize_alias(name));
-                }
-            }
-        }
-    }
+/// A modprobe.d `softdep` line's words after the keyword.
+pub(super) fn softdep_words(words: &[&str]) -> Result<(String, SoftDeps), String> {
+    let (module, mut deps) = kmodfmt::softdep::parse_words(words)?;
+    normalize_names(&mut deps);
     Ok((module, deps))
 }
 
-/// Parses `modules.builtin`: one `kernel/.../NAME.ko` path per line.
-pub fn parse_builtin(file: &str, text: &str) -> (Vec<String>, Vec<ParseError>) {
-    each_line(file, text, |_, line| {
-        if line.contains(char::is_whitespace) {
-            return Err("expected one path per line".into());
-        }
-        module_path(line)
-    })
+/// Parses `modules.builtin` into module names.
+pub fn parse_builtin(file: &str, text: &str) -> (Vec<String>, Vec<LineError>) {
+    let (names, bad) = kmodfmt::builtin::names(text);
+    (names, in_file(file, bad))
 }
 
-/// Parses `modules.builtin.modinfo` (NUL-separated `module.key=value`
-/// records) for the aliases of built-in code: (pattern, module).
-/// "Lines" in errors are record numbers.
-pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<ParseError>) {
-    let mut aliases = Vec::new();
-    let mut errors = Vec::new();
-    for (i, rec) in data
-        .split(|&b| b == 0)
-        .enumerate()
-        .filter(|(_, r)| !r.is_empty())
-    {
-        let rec = String::from_utf8_lossy(rec);
-        let parsed = rec
-            .split_once('=')
-            .and_then(|(key, value)| Some((key.split_once('.')?, value)));
-        match parsed {
-            Some(((module, "alias"), value)) => match check_name(module) {
-                Ok(m) => aliases.push((normalize_alias(value), m)),
-                Err(msg) => errors.push(err(file, i + 1, msg)),
-            },
-            Some(_) => {}
-            None => errors.push(err(
-                file,
-                i + 1,
-                format!("expected MODULE.KEY=VALUE in {:?}", shorten(&rec)),
-            )),
-        }
+/// Parses `modules.builtin.modinfo` for the aliases of built-in code:
+/// (normalised pattern, module). "Lines" in errors are record numbers.
+pub fn parse_builtin_aliases(file: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<LineError>) {
+    let (mut aliases, bad) = kmodfmt::builtin::aliases(data);
+    normalize_patterns(&mut aliases);
+    (aliases, in_file(file, bad))
+}
+
+/// Parses a `modules-load.d` file into normalised names.
+pub fn parse_modules_load(file: &str, text: &str) -> (Vec<String>, Vec<LineError>) {
+    let (mut names, bad) = kmodfmt::load_list::parse(text);
+    for name in &mut names {
+        *name = normalize_alias(name);
     }
-    (aliases, errors)
-}
-
-/// Parses a `modules-load.d` file: one module name or alias per line,
-/// `#` and `;` start comments.
-pub fn parse_modules_load(file: &str, text: &str) -> (Vec<String>, Vec<ParseError>) {
-    let text: String = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with(';') {
-                ""
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    each_line(file, &text, |_, line| {
-        if line.contains(char::is_whitespace) {
-            return Err("expected one module name per line".into());
-        }
-        Ok(normalize_alias(line))
-    })
+    (names, in_file(file, bad))
 }
 
 #[cfg(test)]

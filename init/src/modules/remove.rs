@@ -11,7 +11,7 @@
 
 use super::backend::{Backend, Users};
 use super::loader::{Loader, Location, Step};
-use super::normalize;
+use kmodfmt::normalize;
 use std::io;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! setup scripts, respawn entries for gettys and daemons), so ReaR mode
 //! takes the plan from here instead of hard-coding ReaR's file names.
 
-use std::fmt;
+use crate::line_error::LineError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -29,21 +29,6 @@ pub struct Entry {
     pub process: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InittabError {
-    pub file: String,
-    pub line: usize,
-    pub msg: String,
-}
-
-impl fmt::Display for InittabError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.msg)
-    }
-}
-
-impl std::error::Error for InittabError {}
-
 #[derive(Debug, Default)]
 pub struct Inittab {
     pub entries: Vec<Entry>,
@@ -61,7 +46,7 @@ impl Inittab {
 
 /// Parses the whole text; a bad line is an error naming it, and the good
 /// lines are still returned so one typo does not lose the boot plan.
-pub fn parse(file: &str, text: &str) -> (Inittab, Vec<InittabError>) {
+pub fn parse(file: &str, text: &str) -> (Inittab, Vec<LineError>) {
     let mut tab = Inittab::default();
     let mut errors = Vec::new();
     for (idx, raw) in text.lines().enumerate() {
@@ -72,17 +57,13 @@ pub fn parse(file: &str, text: &str) -> (Inittab, Vec<InittabError>) {
         match parse_line(idx + 1, line) {
             Ok(e) if e.action == Action::Initdefault => match e.runlevels.chars().next() {
                 Some(c) if e.runlevels.len() == 1 => tab.default_level = Some(c),
-                _ => errors.push(err(file, idx + 1, format!("initdefault needs one runlevel, got {:?}", e.runlevels))),
+                _ => errors.push(LineError::new(file, idx + 1, format!("initdefault needs one runlevel, got {:?}", e.runlevels))),
             },
             Ok(e) => tab.entries.push(e),
-            Err(msg) => errors.push(err(file, idx + 1, msg)),
+            Err(msg) => errors.push(LineError::new(file, idx + 1, msg)),
         }
     }
     (tab, errors)
-}
-
-fn err(file: &str, line: usize, msg: String) -> InittabError {
-    InittabError { file: file.to_string(), line, msg }
 }
 
 fn parse_line(line: usize, text: &str) -> Result<Entry, String> {

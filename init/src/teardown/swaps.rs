@@ -1,6 +1,8 @@
 //! `/proc/swaps`: the active swap areas, so each can be turned off before
 //! the filesystem holding a swap file is unmounted.
 
+use crate::mountinfo::unescape_octal;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Swap {
     /// A file or block device; a deleted swap file ends in " (deleted)".
@@ -26,7 +28,7 @@ pub fn parse(text: &str) -> Vec<Swap> {
         .filter(|l| !l.starts_with("Filename"))
         .filter_map(|l| {
             let mut f = l.split_whitespace();
-            let path = super::unescape_octal(f.next()?);
+            let path = String::from_utf8_lossy(&unescape_octal(f.next()?).0).into_owned();
             let kind = f.next()?.to_string();
             let size_kb = f.next()?.parse().ok()?;
             let used_kb = f.next()?.parse().ok()?;

@@ -106,8 +106,9 @@ Excluding (--exclude GLOB): a GLOB without '/' is matched against each \
 entry's file name, as find's -name does ('*~' leaves out editor backups \
 anywhere); a GLOB with '/' against the entry's whole path in the image \
 (a leading / is optional: '/usr/share/doc/*'). '*' matches any run of \
-characters, '/' included, and '?' one character. A directory left out \
-takes its contents with it.
+characters, '/' included, '?' one character and '[...]' one of a class \
+('[a-z]', '[!0-9]'); '\\' takes the next character literally. A \
+directory left out takes its contents with it.
 
 Sizes: the image gets a warning above the largest of these it passes: \
 32 MiB - 512 bytes (a TFTP client without block-number rollover stops at \

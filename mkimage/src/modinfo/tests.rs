@@ -1,8 +1,9 @@
 use super::*;
 use crate::testelf;
+use kmodfmt::SoftDeps;
 
-fn softdep(info: &ModInfo) -> Softdep {
-    let mut s = Softdep::default();
+fn softdep(info: &ModInfo) -> SoftDeps {
+    let mut s = SoftDeps::default();
     for text in &info.softdeps {
         s.add(text);
     }
@@ -65,26 +66,6 @@ fn modinfo_strings_with_padding_and_lists() {
     assert_eq!(
         ModInfo::from_strings(b"depends=crc32c-generic,libcrc32c").depends,
         ["crc32c_generic", "libcrc32c"]
-    );
-}
-
-#[test]
-fn file_names() {
-    assert_eq!(split_file_name("ext4.ko"), Some(("ext4", false)));
-    assert_eq!(split_file_name("ext4.ko.zst"), Some(("ext4", true)));
-    assert_eq!(split_file_name("ext4.ko.bz2"), None);
-    assert_eq!(split_file_name(".ko"), None);
-    assert_eq!(
-        name_of_path("kernel/arch/x86/crypto/crc32c-intel.ko.xz").as_deref(),
-        Some("crc32c_intel")
-    );
-    assert_eq!(
-        plain_path("kernel/fs/ext4/ext4.ko.gz"),
-        "kernel/fs/ext4/ext4.ko"
-    );
-    assert_eq!(
-        plain_path("kernel/fs/ext4/ext4.ko"),
-        "kernel/fs/ext4/ext4.ko"
     );
 }
 

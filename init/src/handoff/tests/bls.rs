@@ -1,7 +1,8 @@
 use super::{fixture, TempRoot};
-use crate::handoff::bls::{choose, compare, detect, expand, parse_default, parse_entry, Entry};
-use crate::handoff::grubcfg::{parse_grubenv, Env};
-use crate::handoff::Source;
+use crate::bootcfg::bls::{choose, compare, expand, parse_default, parse_entry, Entry};
+use crate::bootcfg::grub::{parse_grubenv, Env};
+use crate::handoff::detect::bls::detect;
+use crate::handoff::source::Source;
 
 const MID: &str = "4f2b7c9d1e3a4b5c8d9e0f1a2b3c4d5e";
 const DEB13: &str = fixture!("bls/debian-6.1.0-13-amd64.conf");

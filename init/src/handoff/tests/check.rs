@@ -1,6 +1,6 @@
 use super::TempRoot;
-use crate::handoff::check::run_for_test;
-use crate::handoff::{KexecLoader, Plan};
+use crate::applets::handoff::{run_for_test, KexecLoader};
+use crate::handoff::Plan;
 use std::cell::Cell;
 
 fn setup(handoff: &str) -> TempRoot {

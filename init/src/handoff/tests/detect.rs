@@ -1,6 +1,6 @@
 use super::{fixture, TempRoot};
 use crate::handoff::detect::detect;
-use crate::handoff::Source;
+use crate::handoff::source::Source;
 
 fn found(t: &TempRoot) -> (String, Source, Option<String>, Vec<String>) {
     let mut notes = Vec::new();

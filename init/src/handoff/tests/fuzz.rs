@@ -2,9 +2,11 @@
 //! must never panic. Random input, and every prefix of every fixture.
 
 use super::fixture;
-use crate::handoff::grubcfg::{lex, parse_grubenv, Env};
-use crate::handoff::version::{glob_match, version_cmp};
-use crate::handoff::{bls, bzimage, grub, parse};
+use crate::bootcfg::grub::script::lex;
+use crate::bootcfg::grub::{parse_grubenv, Env};
+use crate::bootcfg::version::version_cmp;
+use crate::bootcfg::{bls, grub};
+use crate::handoff::{bzimage, parse};
 
 use crate::test_rng::Rng;
 
@@ -70,7 +72,7 @@ fn all_parsers(s: &str) {
     let env: Env = parse_grubenv(s);
     let _ = bls::expand(s, &env);
     let _ = lex(s);
-    let conf = grub::parse(s, env);
+    let conf = grub::parse("fuzz", s, env, None);
     for d in [
         conf.default.as_deref().unwrap_or("0"),
         s,
@@ -88,7 +90,7 @@ fn all_parsers(s: &str) {
             .unwrap_or(0),
     );
     let _ = version_cmp(a, b);
-    let _ = glob_match(a, b);
+    let _ = kmodfmt::glob::matches(a.as_bytes(), b.as_bytes());
     let _ = bzimage::parse_header(s.as_bytes(), s.len() as u64);
 }
 

@@ -1,7 +1,11 @@
 use super::{fixture, TempRoot};
-use crate::handoff::grub::{detect, parse, select, Config, Item};
-use crate::handoff::grubcfg::{parse_grubenv, Env};
-use crate::handoff::Source;
+use crate::bootcfg::grub::{parse_grubenv, select, Config, Env, Item};
+use crate::handoff::detect::grub::detect;
+
+fn parse(text: &str, env: Env) -> Config {
+    crate::bootcfg::grub::parse("grub.cfg", text, env, None)
+}
+use crate::handoff::source::Source;
 
 const DEBIAN: &str = fixture!("grub/debian.cfg");
 const RHEL7: &str = fixture!("grub/rhel7.cfg");

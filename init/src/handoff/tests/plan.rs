@@ -1,8 +1,8 @@
 use super::{fixture, TempRoot};
-use crate::handoff::validate::cmdline;
-use crate::handoff::{
-    load, validate, Action, Fallback, HandoffError, Outcome, Source, DEFAULT_ROOT,
-};
+use crate::handoff::bzimage::BzImage;
+use crate::handoff::source::Source;
+use crate::handoff::validate::{cmdline, Outcome};
+use crate::handoff::{load, validate, Action, Fallback, HandoffError, DEFAULT_ROOT};
 use std::path::PathBuf;
 
 const UUID: &str = "0b1c9e4e-3d2a-4f7e-9d3c-1f2e3d4c5b6a";
@@ -299,7 +299,7 @@ fn command_line_limits() {
     assert!(matches!(cmdline(&"x".repeat(2047), None), Outcome::Ok(_)));
     assert!(matches!(cmdline("a\nb", None), Outcome::Fail(m) if m.contains("line break")));
     assert!(matches!(cmdline("a\0b", None), Outcome::Fail(m) if m.contains("NUL")));
-    let small = crate::handoff::BzImage {
+    let small = BzImage {
         cmdline_size: 255,
         ..k
     };

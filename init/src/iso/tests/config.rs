@@ -1,6 +1,8 @@
 use super::{fixture, open, rear_tree, Temp};
 use crate::iso::menu::{choose, discover, Choice};
-use crate::iso::{grub, syslinux, Boots, Error, Menu};
+use crate::bootcfg::entry::{Boots, Menu};
+use crate::bootcfg::{grub, syslinux};
+use crate::iso::Error;
 use std::collections::HashMap;
 
 const REAR: &str = fixture!("rear-isolinux.cfg");
@@ -111,7 +113,7 @@ fn a_default_that_does_not_boot_linux_gives_the_first_linux_entry() {
 
 #[test]
 fn rear_efi_grub_entries() {
-    let m = grub::parse("/EFI/BOOT/grub.cfg", REAR_EFI, &mut files(&[]));
+    let m = grub::menu("/EFI/BOOT/grub.cfg", REAR_EFI, &mut files(&[]));
     assert_eq!(
         labels(&m),
         [
@@ -145,7 +147,7 @@ fn rear_efi_grub_entries() {
 #[test]
 fn grub_submenus_variables_sources_and_initrd_lists() {
     let theme = fixture!("live-theme.cfg");
-    let m = grub::parse(
+    let m = grub::menu(
         "/boot/grub/grub.cfg",
         fixture!("live-grub.cfg"),
         &mut files(&[("/boot/grub/theme.cfg", theme)]),
@@ -179,7 +181,7 @@ fn grub_submenus_variables_sources_and_initrd_lists() {
     ] {
         assert_eq!(choose(&m, "x", Some(name)).unwrap().index, 2, "{name}");
     }
-    let sourced = grub::parse(
+    let sourced = grub::menu(
         "/boot/grub/grub.cfg",
         "source /boot/grub/nothere.cfg\nsource /boot/grub/grub.cfg\n",
         &mut files(&[]),
@@ -246,7 +248,7 @@ fn rear_iso_configs_are_found_with_any_names() {
         assert_eq!(m.entries[m.default.unwrap()].label, "boothd0", "{name}");
         let c = choose(&m, iso.name(), None).unwrap();
         assert_eq!(m.entries[c.index].label, "rear", "{name}");
-        let listing = crate::iso::cli::listing(&m, iso.name(), &Ok(c), "");
+        let listing = crate::applets::kexec::iso::listing(&m, iso.name(), &Ok(c), "");
         assert!(
             listing.contains(
                 "* boothd0 (\"Boot First Local disk (hd0)\") [default]  (/isolinux/isolinux.cfg:"

@@ -1,5 +1,5 @@
 use super::{blob, open, open_bytes, rear_tree, Temp};
-use crate::iso::cli::{main_with, parse};
+use crate::applets::kexec::iso::{main, parse};
 use crate::iso::menu::{choose, discover};
 use crate::iso::{load, Error};
 
@@ -139,8 +139,8 @@ fn the_command_fails_cleanly_on_bad_input() {
     let t = Temp::new();
     t.file("garbage", blob("garbage", 100_000));
     let garbage = t.tree().join("garbage").display().to_string();
-    assert_eq!(main_with(&args(&["--iso", &garbage, "-e"]), &never), 1);
-    assert_eq!(main_with(&args(&["--iso", &garbage, "--list"]), &never), 1);
+    assert_eq!(main(&args(&["--iso", &garbage, "-e"]), &never), 1);
+    assert_eq!(main(&args(&["--iso", &garbage, "--list"]), &never), 1);
     assert!(parse(&args(&["--list"]))
         .unwrap_err()
         .contains("--iso needs a value"));
@@ -163,6 +163,6 @@ fn the_command_fails_cleanly_on_bad_input() {
         (Some("/dev/sr0"), Some("rear"), "a b", true)
     );
     assert!(
-        crate::iso::wants(&args(&["-e", "--iso=x"])) && !crate::iso::wants(&args(&["-l", "x"]))
+        crate::applets::kexec::iso::wants(&args(&["-e", "--iso=x"])) && !crate::applets::kexec::iso::wants(&args(&["-l", "x"]))
     );
 }

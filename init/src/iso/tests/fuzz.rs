@@ -7,7 +7,7 @@ use super::{fixture, open_bytes, rear_tree, Temp};
 use crate::iso::fs::{Iso, Kind};
 use crate::iso::menu::{choose, discover};
 use crate::iso::volume::parse_dir;
-use crate::iso::{grub, syslinux};
+use crate::bootcfg::{grub, syslinux};
 
 use crate::test_rng::Rng;
 
@@ -187,7 +187,7 @@ fn random_configs_never_panic() {
             .collect();
         for m in [
             syslinux::parse("/isolinux/isolinux.cfg", &text, &mut reader),
-            grub::parse("/boot/grub/grub.cfg", &text, &mut reader),
+            grub::menu("/boot/grub/grub.cfg", &text, &mut reader),
         ] {
             let _ = choose(&m, "fuzz", None);
             let _ = choose(&m, "fuzz", Some(&text));

@@ -1,6 +1,7 @@
 use super::{blob, open, open_bytes, rear_tree, Temp};
 use crate::iso::fs::{Kind, Names};
-use crate::iso::{load, BootEntry, Boots};
+use crate::bootcfg::entry::{BootEntry, Boots};
+use crate::iso::load;
 use std::os::unix::fs::FileExt;
 
 const DEEP: &str = "a1/b2/c3/d4/e5/f6/g7/h8/i9/j10/k11/l12";

@@ -165,7 +165,7 @@ fn quiet_period_catches_late_devices() {
 
 #[test]
 fn boot_loads_lists_then_coldplugs() {
-    use crate::modules::{boot_with, BootOptions};
+    use crate::modules::boot::{boot_with, BootOptions};
     let root = TempDir::with_good_index();
     root.write("etc/modules-load.d/fs.conf", "fs-ext4\nnot-a-module\n");
     let sys = fake_sys();

@@ -1,7 +1,7 @@
 use super::{fixture, good_index, TempDir, DIR};
-use crate::modules::{
-    parse_alias, parse_builtin, parse_dep, parse_softdep, Config, Index, IndexError, ModuleRef,
-};
+use crate::modules::index::{IndexError, ModuleRef};
+use crate::modules::parse::{parse_alias, parse_builtin, parse_dep, parse_softdep};
+use crate::modules::{Config, Index};
 use std::path::Path;
 
 fn names(refs: &[ModuleRef]) -> Vec<&str> {
@@ -124,7 +124,7 @@ fn missing_dep_file_is_the_only_fatal_problem() {
 /// Every line of a garbled fixture is rejected and named.
 fn each_line_rejected<T: std::fmt::Debug>(
     text: &str,
-    parse: impl Fn(&str) -> (Vec<T>, Vec<crate::modules::ParseError>),
+    parse: impl Fn(&str) -> (Vec<T>, Vec<crate::line_error::LineError>),
 ) {
     for (n, line) in text.lines().enumerate() {
         let (items, errors) = parse(line);

@@ -1,5 +1,6 @@
 use super::{fixture, good_index, loader, loader_with, Fake, TempDir, DIR};
-use crate::modules::{modules_load_list, Config, Index, LoadError, Loader, Location};
+use crate::modules::config::modules_load_list;
+use crate::modules::{Config, Index, LoadError, Loader, Location};
 use std::path::Path;
 
 fn config(text: &str, cmdline: &str) -> Config {

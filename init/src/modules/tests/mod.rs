@@ -3,13 +3,15 @@
 //! slice of the Debian 6.1 kernel's index (modules.dep and modules.alias
 //! built from the modules' own `.modinfo`).
 
-mod applet;
+mod modprobe;
 mod coldplug;
 mod fuzz;
 mod index;
 mod loader;
 
-use super::{name_from_path, Backend, Config, Index, Loader, Users};
+use super::backend::Users;
+use super::{Backend, Config, Index, Loader};
+use kmodfmt::name_of_path;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -116,7 +118,7 @@ impl Fake {
 
 impl Backend for Fake {
     fn load(&mut self, path: &Path, params: &str) -> io::Result<()> {
-        let name = name_from_path(&path.to_string_lossy()).expect("a .ko path");
+        let name = name_of_path(&path.to_string_lossy()).expect("a .ko path");
         if let Some(&errno) = self.fail.get(&name) {
             return Err(io::Error::from_raw_os_error(errno));
         }

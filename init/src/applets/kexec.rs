@@ -1,11 +1,14 @@
 //! `rescue-init kexec`: the kexec-tools flags people know, on a running
 //! system. `-l` loads (always with kexec_file_load), `-e` executes the
-//! loaded kernel cleanly, `-u` unloads, `-f` executes at once.
+//! loaded kernel cleanly, `-u` unloads, `-f` executes at once. With
+//! `--iso` it boots a rescue ISO instead (`kexec/iso.rs`).
 //!
 //! A clean `-e` asks the system's own init to do it: rescue-init as PID 1
 //! gets SIGRTMIN+6, systemd gets `systemctl kexec`; under any other init
 //! this process syncs, remounts filesystems read-only where it can and
 //! jumps itself.
+
+pub(crate) mod iso;
 
 use crate::kexec;
 use crate::signals::Request;
@@ -70,10 +73,10 @@ fn parse(args: &[String]) -> Result<Opts, String> {
     Ok(o)
 }
 
-/// Runs the subcommand (the words after `kexec`); returns the exit status.
-pub fn main(args: &[String]) -> i32 {
-    if crate::iso::wants(args) {
-        return crate::iso::main_with(args, &exec_cleanly);
+pub fn main(argv: &[String]) -> i32 {
+    let args = argv.get(1..).unwrap_or_default();
+    if iso::wants(args) {
+        return iso::main(args, &exec_cleanly);
     }
     match parse(args).and_then(|o| run(&o)) {
         Ok(()) => 0,

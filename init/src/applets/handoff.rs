@@ -1,20 +1,18 @@
 //! `rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]`:
 //! prints the plan and the validation results; exit status 0 when the
 //! handoff would work. Without `--load` it only reads files; with it the
-//! kernel is loaded for kexec and unloaded again, through a
-//! [`KexecLoader`] the caller provides.
+//! kernel is loaded for kexec and unloaded again (through a
+//! [`KexecLoader`], which tests replace).
 
-use super::file::Fallback;
-use super::plan::{build, Plan};
-use super::validate::validate;
-use super::{read, DEFAULT_PATH, RECORDED_CMDLINE_PATH};
+use crate::handoff::{build, read, validate, Fallback, Plan, DEFAULT_PATH, RECORDED_CMDLINE_PATH};
+use crate::kexec;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 /// Loads a plan's kernel for kexec and unloads it again (a dry run of the
 /// real load). Any `Fn(&Plan) -> Result<(), E: Display>` is one.
-pub trait KexecLoader {
+pub(crate) trait KexecLoader {
     fn load_and_unload(&self, plan: &Plan) -> Result<(), String>;
 }
 
@@ -41,20 +39,22 @@ struct Opts {
     load: bool,
 }
 
-/// `args` are the words after `handoff check`. `--load` without a
-/// loader fails: use [`check_main_with`] to provide one.
-pub fn check_main(args: &[String]) -> i32 {
-    check_main_with(args, None)
+/// `argv`: `handoff check ...`.
+pub fn main(argv: &[String]) -> i32 {
+    if argv.get(1).map(String::as_str) != Some("check") {
+        eprintln!("{USAGE}");
+        return 2;
+    }
+    run(&argv[2..], Some(&load_and_unload), &mut io::stdout().lock(), &mut io::stderr().lock())
 }
 
-/// [`check_main`] with the kexec loader `--load` uses.
-pub fn check_main_with(args: &[String], loader: Option<&dyn KexecLoader>) -> i32 {
-    run(
-        args,
-        loader,
-        &mut io::stdout().lock(),
-        &mut io::stderr().lock(),
-    )
+/// `--load`: really load the planned kernel, then unload it.
+fn load_and_unload(plan: &Plan) -> Result<(), String> {
+    let k = plan.kexec.as_ref().ok_or("the plan does not kexec")?;
+    let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
+    let method = kexec::load(&k.kernel.0, initrd, &k.cmdline.0).map_err(|e| e.to_string())?;
+    println!("loaded with {method:?}; /sys/kernel/kexec_loaded says 1; unloading");
+    kexec::unload().map_err(|e| format!("unload: {e}"))
 }
 
 fn parse_args(args: &[String]) -> Result<Opts, String> {
@@ -166,7 +166,7 @@ fn report(opts: &Opts, loader: Option<&dyn KexecLoader>, out: &mut dyn Write) ->
 }
 
 #[cfg(test)]
-pub(super) fn run_for_test(
+pub(crate) fn run_for_test(
     args: &[&str],
     loader: Option<&dyn KexecLoader>,
 ) -> (i32, String, String) {

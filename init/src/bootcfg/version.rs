@@ -1,5 +1,4 @@
-//! Version ordering for kernel file names and boot entries, and the
-//! glob matching `loader.conf`'s `default` needs.
+//! Version ordering for kernel file names and boot entries.
 
 use std::cmp::Ordering;
 
@@ -75,79 +74,6 @@ fn token_cmp(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// Shell-style glob match of a whole name: `*`, `?` and `[...]` classes
-/// (ranges, `!` or `^` to negate). A `[` without `]` is literal.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    // Where the last `*` was, and how much of the name it has taken.
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if p.get(pi) == Some(&'*') {
-            star = Some((pi, ni));
-            pi += 1;
-            continue;
-        }
-        if let Some(next) = single(&p, pi, n[ni]) {
-            pi = next;
-            ni += 1;
-            continue;
-        }
-        match star {
-            Some((sp, sn)) => {
-                pi = sp + 1;
-                ni = sn + 1;
-                star = Some((sp, sn + 1));
-            }
-            None => return false,
-        }
-    }
-    p[pi.min(p.len())..].iter().all(|c| *c == '*')
-}
-
-/// Matches `c` against the pattern item at `pi`; returns the index after it.
-fn single(p: &[char], pi: usize, c: char) -> Option<usize> {
-    match p.get(pi)? {
-        '?' => Some(pi + 1),
-        '[' => match class(p, pi + 1, c) {
-            Some((true, next)) => Some(next),
-            Some((false, _)) => None,
-            None if c == '[' => Some(pi + 1),
-            None => None,
-        },
-        '*' => None,
-        l if *l == c => Some(pi + 1),
-        _ => None,
-    }
-}
-
-/// `[...]` starting after the `[`: (matched, index after `]`), or None
-/// when there is no closing `]`.
-fn class(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
-    let mut i = start;
-    let negate = matches!(p.get(i), Some('!' | '^'));
-    if negate {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    while let Some(&ch) = p.get(i) {
-        if ch == ']' && !first {
-            return Some((matched != negate, i + 1));
-        }
-        first = false;
-        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|e| *e != ']') {
-            matched |= (ch..=p[i + 2]).contains(&c);
-            i += 3;
-        } else {
-            matched |= ch == c;
-            i += 1;
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,39 +109,6 @@ mod tests {
         for (a, b, want) in cases {
             assert_eq!(version_cmp(a, b), want, "{a} vs {b}");
             assert_eq!(version_cmp(b, a), want.reverse(), "{b} vs {a}");
-        }
-    }
-
-    #[test]
-    fn globs() {
-        let yes = [
-            ("*", ""),
-            ("*", "anything"),
-            ("arch*", "arch-lts.conf"),
-            ("*-lts.conf", "arch-lts.conf"),
-            ("a?c", "abc"),
-            ("fedora-*-6.*", "fedora-abc-6.5.conf"),
-            ("[abc]x", "bx"),
-            ("[a-c]x", "cx"),
-            ("[!a-c]x", "dx"),
-            ("[^a]x", "bx"),
-            ("[]]", "]"),
-            ("[x", "[x"),
-            ("a*b*c", "aXbYbZc"),
-        ];
-        for (p, n) in yes {
-            assert!(glob_match(p, n), "{p} should match {n}");
-        }
-        let no = [
-            ("arch*", "debian.conf"),
-            ("a?c", "ac"),
-            ("[a-c]x", "dx"),
-            ("[!a]x", "ax"),
-            ("a*b", "ac"),
-            ("", "a"),
-        ];
-        for (p, n) in no {
-            assert!(!glob_match(p, n), "{p} should not match {n}");
         }
     }
 }

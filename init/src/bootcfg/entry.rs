@@ -1,5 +1,6 @@
-//! A boot entry as the ISO's boot loader configs describe it, whichever
-//! boot loader they are for, and the command line made from it.
+//! A boot entry as boot loader configs describe it, whichever boot
+//! loader they are for, and the command line made from it: the menu
+//! `kexec --iso` chooses from.
 
 use std::fmt;
 

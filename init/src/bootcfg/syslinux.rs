@@ -7,6 +7,7 @@
 //! the main config, as isolinux makes that its working directory.
 
 use super::entry::{split_args, BootEntry, Boots, Menu};
+use super::Reader;
 
 /// Nested includes followed.
 const MAX_DEPTH: usize = 8;
@@ -26,8 +27,6 @@ const BOOT_KEYWORDS: &[&str] = &[
 /// `kernel FILE` extensions that syslinux does not boot as Linux.
 const NOT_LINUX: &[&str] = &[".c32", ".com", ".cbt", ".bs", ".bss", ".0", ".img", ".bin"];
 
-/// Reads a file of the ISO for `include`: its text or why not.
-pub type Reader<'a> = &'a mut dyn FnMut(&str) -> Result<String, String>;
 
 #[derive(Debug, Default)]
 struct Label {

@@ -1,9 +1,12 @@
-//! What a shutdown request becomes. A reboot (or SIGRTMIN+6) while a
-//! handoff file exists follows the file: by default a kexec into the
-//! recovered system, loaded *before* anything is stopped so that a failed
-//! load leaves the rescue system untouched and FALLBACK can still choose.
+//! Carrying out the handoff when PID 1 shuts down: what a shutdown
+//! request becomes. A reboot (or SIGRTMIN+6) while a handoff file exists
+//! follows the file: by default a kexec into the recovered system, loaded
+//! *before* anything is stopped so that a failed load leaves the rescue
+//! system untouched and FALLBACK can still choose. The shutdown path
+//! (`crate::shutdown`) then tears down and executes it.
 
-use crate::handoff::{self, Action, Fallback, KexecPlan};
+use super::{validate, Action, Fallback, KexecPlan};
+use crate::handoff;
 use crate::kexec;
 use crate::signals::Request;
 use std::io::Write;
@@ -66,7 +69,7 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
         None => crate::info!("handoff: no initrd"),
     }
     crate::info!("handoff: command line {:?} ({})", k.cmdline.0, k.cmdline.1);
-    let checked = handoff::validate(k);
+    let checked = validate(k);
     if !checked.is_ok() {
         return fall_back(fallback, &format!("the plan does not pass its checks: {}", checked.problems().join("; ")));
     }
@@ -82,20 +85,12 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
 }
 
 /// What FALLBACK means before anything was stopped.
-pub fn fall_back(fallback: Fallback, why: &str) -> Decision {
-    crate::error!("handoff: {why}; FALLBACK={}", fallback_name(fallback));
+fn fall_back(fallback: Fallback, why: &str) -> Decision {
+    crate::error!("handoff: {why}; FALLBACK={fallback}");
     match fallback {
         Fallback::Reboot => Decision::Plain(Request::Reboot),
         Fallback::Poweroff => Decision::Plain(Request::Poweroff),
         Fallback::Shell => Decision::Stay,
-    }
-}
-
-pub fn fallback_name(f: Fallback) -> &'static str {
-    match f {
-        Fallback::Reboot => "reboot",
-        Fallback::Poweroff => "poweroff",
-        Fallback::Shell => "shell",
     }
 }
 

@@ -1,5 +1,5 @@
 use super::{Fake, TempDir, DIR};
-use crate::modules::applet::{modprobe_with, Env};
+use crate::applets::modprobe::{modprobe_with, Env};
 
 struct Out {
     code: i32,
@@ -48,7 +48,7 @@ impl crate::modules::Backend for Recorder<'_> {
     fn remove(&mut self, name: &str) -> std::io::Result<()> {
         self.0.as_mut().unwrap().remove(name)
     }
-    fn users(&self, name: &str) -> crate::modules::Users {
+    fn users(&self, name: &str) -> crate::modules::backend::Users {
         self.0.as_ref().unwrap().users(name)
     }
 }
@@ -173,7 +173,7 @@ fn virtio_loaded(pci: bool) -> Fake {
     let mut users = |name: &str, holders: &[&str]| {
         let holders: Vec<String> = holders.iter().map(|s| s.to_string()).collect();
         let refcnt = holders.len() as u32;
-        fake.users.insert(name.into(), crate::modules::Users { holders, refcnt });
+        fake.users.insert(name.into(), crate::modules::backend::Users { holders, refcnt });
     };
     if pci {
         users("virtio", &["virtio_blk", "virtio_pci"]);
@@ -210,7 +210,7 @@ fn remove_unloads_the_module_then_unused_dependencies() {
 fn remove_refuses_modules_in_use_built_in_or_absent() {
     let t = TempDir::with_good_index();
     let mut mounted = virtio_loaded(false);
-    mounted.users.insert("virtio_blk".into(), crate::modules::Users { holders: vec![], refcnt: 1 });
+    mounted.users.insert("virtio_blk".into(), crate::modules::backend::Users { holders: vec![], refcnt: 1 });
     let o = modprobe(&t, &["-r", "virtio_blk"], mounted);
     assert_eq!(o.code, 1);
     assert_eq!(o.stderr, "modprobe: ERROR: module virtio_blk is in use (1 references)\n");

@@ -1,9 +1,9 @@
 //! The `--iso` options of `rescue-init kexec`, and the run from opening
 //! the image to loading (and executing) the chosen entry.
 
-use super::entry::{BootEntry, Boots, Menu};
-use super::menu::{self, Choice};
-use super::{load, Error};
+use crate::bootcfg::entry::{BootEntry, Boots, Menu};
+use crate::iso::menu::{self, Choice};
+use crate::iso::{load, Error};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ pub struct Opts {
 }
 
 /// Whether `rescue-init kexec` was given `--iso` (route to [`main`]).
-pub fn wants(args: &[String]) -> bool {
+pub(crate) fn wants(args: &[String]) -> bool {
     args.iter().any(|a| a == "--iso" || a.starts_with("--iso="))
 }
 
@@ -64,20 +64,9 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
     Ok(o)
 }
 
-/// Runs `rescue-init kexec --iso ...`; `-e` executes through
-/// `rescue-init kexec -e` (the clean way: PID 1 or systemd).
-pub fn main(args: &[String]) -> i32 {
-    main_with(
-        args,
-        &|| match crate::kexec_cli::main(&["-e".to_string()]) {
-            0 => Ok(()),
-            _ => Err("the kernel is loaded, but executing it failed".into()),
-        },
-    )
-}
-
-/// As [`main`], with `exec` doing the clean execute.
-pub fn main_with(args: &[String], exec: &dyn Fn() -> Result<(), String>) -> i32 {
+/// Runs `rescue-init kexec --iso ...` (`args` after `kexec`); `exec`
+/// does the clean execute `-e` asks for.
+pub(crate) fn main(args: &[String], exec: &dyn Fn() -> Result<(), String>) -> i32 {
     match parse(args).and_then(|o| run(&o, exec)) {
         Ok(()) => 0,
         Err(msg) => {
@@ -88,7 +77,7 @@ pub fn main_with(args: &[String], exec: &dyn Fn() -> Result<(), String>) -> i32 
 }
 
 fn run(o: &Opts, exec: &dyn Fn() -> Result<(), String>) -> Result<(), String> {
-    let iso = super::open(&o.iso).map_err(|e| e.to_string())?;
+    let iso = crate::iso::open(&o.iso).map_err(|e| e.to_string())?;
     let menu = menu::discover(&iso).map_err(|e| e.to_string())?;
     for note in &menu.notes {
         eprintln!("rescue-init kexec: note: {note}");

@@ -4,34 +4,15 @@
 //!
 //! `modprobe [-q] [-n] [-v] [-a] [-b] [-D] [-d DIR] [-S RELEASE] [--] NAME [PARAM...]`
 //! (`-a`: every argument is a module) and `modprobe -r [-n] [-v] NAME...`
-//! (`remove.rs`). Exit status 0 on success (a blacklisted alias counts as
+//! (`crate::modules::remove`). Exit status 0 on success (a blacklisted alias counts as
 //! success, as in kmod), 1 on failure, 2 on bad usage.
 
-use super::backend::{Backend, KernelBackend};
-use super::loader::{LoadError, Loader, Location, Step};
-use super::remove::remove;
-use super::{kernel_release, normalize, Config, Index, MODULES_ROOT};
+use crate::modules::{
+    kernel_release, remove, Backend, Config, Index, KernelBackend, LoadError, Loader, Location, Step, MODULES_ROOT,
+};
+use kmodfmt::normalize;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-/// Where mkimage installs the applet (a link to the init binary).
-pub const HELPER_PATH: &str = "/sbin/modprobe";
-/// The sysctl naming the kernel's module helper.
-pub const HELPER_SYSCTL: &str = "/proc/sys/kernel/modprobe";
-
-/// Points the kernel's module requests at `path`.
-pub fn set_kernel_helper(path: &str) -> io::Result<()> {
-    let current = std::fs::read_to_string(HELPER_SYSCTL).unwrap_or_default();
-    if current.trim_end() == path {
-        return Ok(());
-    }
-    std::fs::write(HELPER_SYSCTL, format!("{path}\n")).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("{HELPER_SYSCTL}: cannot set to {path}: {e}"),
-        )
-    })
-}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Opts {
@@ -151,7 +132,7 @@ fn set_value(o: &mut Opts, c: char, value: Option<String>) -> Result<(), String>
 }
 
 /// What the applet reads and where it reports; tests substitute all.
-pub(super) struct Env<B: Backend> {
+pub(crate) struct Env<B: Backend> {
     /// Where `etc/modprobe.d` is.
     pub config_root: PathBuf,
     pub cmdline: String,
@@ -161,8 +142,7 @@ pub(super) struct Env<B: Backend> {
     pub backend: B,
 }
 
-/// `modprobe ARGS...` (without the program name); returns the exit status.
-pub fn modprobe_main(args: &[String]) -> i32 {
+pub fn main(argv: &[String]) -> i32 {
     let env = Env {
         config_root: PathBuf::from("/"),
         cmdline: std::fs::read_to_string("/proc/cmdline").unwrap_or_default(),
@@ -170,14 +150,15 @@ pub fn modprobe_main(args: &[String]) -> i32 {
         backend: KernelBackend::new(),
     };
     modprobe_with(
-        args,
+        argv.get(1..).unwrap_or_default(),
         env,
         &mut io::stdout().lock(),
         &mut io::stderr().lock(),
     )
 }
 
-pub(super) fn modprobe_with<B: Backend>(
+/// `modprobe ARGS...` (without the program name); returns the exit status.
+pub(crate) fn modprobe_with<B: Backend>(
     args: &[String],
     env: Env<B>,
     out: &mut dyn Write,

@@ -1,0 +1,24 @@
+//! Boot loader configurations, read the way the boot loaders read them,
+//! for both places rescue-init needs them: the handoff (what the
+//! recovered system boots by default, `handoff/detect/`) and
+//! `kexec --iso` (the entries of a rescue ISO, `iso/menu.rs`). One
+//! parser per format; the callers decide where the files come from.
+//!
+//! - [`grub`]: `grub.cfg` as a menu tree with its default, GRUB's script
+//!   syntax (`grub/script.rs`) and `grubenv`.
+//! - [`bls`]: Boot Loader Specification entries, their order and
+//!   `loader.conf`'s default.
+//! - [`syslinux`]: isolinux/syslinux configs.
+//! - [`entry`]: a flat list of boot entries, whichever loader's, and the
+//!   kernel command line made from one (what `kexec --iso` boots).
+//! - [`version`]: version ordering of kernels and BLS entries.
+
+pub mod bls;
+pub mod entry;
+pub mod grub;
+pub mod syslinux;
+pub mod version;
+
+/// Reads a file a config includes (`source`, `include`): its text, or
+/// why not.
+pub type Reader<'a> = &'a mut dyn FnMut(&str) -> Result<String, String>;
