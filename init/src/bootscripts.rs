@@ -5,8 +5,8 @@
 use crate::events::Events;
 use crate::reap;
 use crate::spawn::{self, Stdio3};
-use std::os::unix::fs::PermissionsExt;
 use rustix::process::WaitStatus;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,10 @@ fn run_one(script: &Path, timeout: Duration, events: &mut Events) {
     let ms = start.elapsed().as_millis();
     match status {
         Some(s) if s.exit_status() == Some(0) => crate::info!("boot script {name}: ok ({ms} ms)"),
-        Some(s) => crate::warn!("boot script {name}: {} ({ms} ms); boot goes on", reap::describe(s)),
+        Some(s) => crate::warn!(
+            "boot script {name}: {} ({ms} ms); boot goes on",
+            reap::describe(s)
+        ),
         None => crate::error!("boot script {name}: would not die; left behind"),
     }
 }

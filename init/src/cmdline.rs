@@ -36,7 +36,10 @@ pub fn parse(line: &str) -> (Vec<Param>, Vec<CmdlineError>) {
         rest = tail.trim_start();
         match split_param(word) {
             Ok(p) => params.push(p),
-            Err(reason) => errors.push(CmdlineError { word: word.to_string(), reason }),
+            Err(reason) => errors.push(CmdlineError {
+                word: word.to_string(),
+                reason,
+            }),
         }
     }
     (params, errors)
@@ -62,8 +65,14 @@ fn split_param(word: &str) -> Result<Param, &'static str> {
     }
     let word = strip_outer(word);
     Ok(match word.split_once('=') {
-        None => Param { key: word.to_string(), value: None },
-        Some((key, value)) => Param { key: key.to_string(), value: Some(strip_outer(value).to_string()) },
+        None => Param {
+            key: word.to_string(),
+            value: None,
+        },
+        Some((key, value)) => Param {
+            key: key.to_string(),
+            value: Some(strip_outer(value).to_string()),
+        },
     })
 }
 
@@ -128,7 +137,10 @@ mod tests {
     use super::*;
 
     fn kv(k: &str, v: Option<&str>) -> Param {
-        Param { key: k.into(), value: v.map(Into::into) }
+        Param {
+            key: k.into(),
+            value: v.map(Into::into),
+        }
     }
 
     #[test]
@@ -137,7 +149,12 @@ mod tests {
         assert!(e.is_empty());
         assert_eq!(
             p,
-            vec![kv("console", Some("ttyS0,115200n8")), kv("quiet", None), kv("rescue.debug", None), kv("root", Some(""))]
+            vec![
+                kv("console", Some("ttyS0,115200n8")),
+                kv("quiet", None),
+                kv("rescue.debug", None),
+                kv("root", Some(""))
+            ]
         );
     }
 
@@ -145,14 +162,20 @@ mod tests {
     fn quoted_values_keep_inner_quotes() {
         let (p, e) = parse(r#"rescue.run="/bin/sh -c 'echo RUN-$((2+3))'" x=1"#);
         assert!(e.is_empty());
-        assert_eq!(p[0], kv("rescue.run", Some("/bin/sh -c 'echo RUN-$((2+3))'")));
+        assert_eq!(
+            p[0],
+            kv("rescue.run", Some("/bin/sh -c 'echo RUN-$((2+3))'"))
+        );
         assert_eq!(p[1], kv("x", Some("1")));
     }
 
     #[test]
     fn whole_word_quoted() {
         let (p, _) = parse(r#""rescue.run=echo a b" next"#);
-        assert_eq!(p, vec![kv("rescue.run", Some("echo a b")), kv("next", None)]);
+        assert_eq!(
+            p,
+            vec![kv("rescue.run", Some("echo a b")), kv("next", None)]
+        );
     }
 
     #[test]
@@ -178,8 +201,14 @@ mod tests {
 
     #[test]
     fn split_words_shell_rules() {
-        assert_eq!(split_words("/bin/sh -c 'echo RUN-$((2+3))'").unwrap(), ["/bin/sh", "-c", "echo RUN-$((2+3))"]);
-        assert_eq!(split_words(r#"a "b c" d\ e ''"#).unwrap(), ["a", "b c", "d e", ""]);
+        assert_eq!(
+            split_words("/bin/sh -c 'echo RUN-$((2+3))'").unwrap(),
+            ["/bin/sh", "-c", "echo RUN-$((2+3))"]
+        );
+        assert_eq!(
+            split_words(r#"a "b c" d\ e ''"#).unwrap(),
+            ["a", "b c", "d e", ""]
+        );
         assert_eq!(split_words(r#""x\"y""#).unwrap(), [r#"x"y"#]);
         assert!(split_words("'open").is_err());
         assert!(split_words("\"open").is_err());

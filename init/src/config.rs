@@ -115,7 +115,11 @@ impl Config {
                 Ok(entries) => {
                     for e in entries {
                         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == e.key) {
-                            problems.push(format!("{file}:{}: duplicate key {:?} (first set on line {first})", idx + 1, e.key));
+                            problems.push(format!(
+                                "{file}:{}: duplicate key {:?} (first set on line {first})",
+                                idx + 1,
+                                e.key
+                            ));
                             continue;
                         }
                         seen.push((e.key.clone(), idx + 1));
@@ -127,7 +131,13 @@ impl Config {
                         }
                     }
                 }
-                Err(err) => problems.push(LineError { line: idx + 1, ..err }.to_string()),
+                Err(err) => problems.push(
+                    LineError {
+                        line: idx + 1,
+                        ..err
+                    }
+                    .to_string(),
+                ),
             }
         }
         problems
@@ -205,7 +215,11 @@ fn parse_after(v: &str) -> Result<After, String> {
         "poweroff" => After::Poweroff,
         "halt" => After::Halt,
         "handoff" => After::Handoff,
-        _ => return Err(format!("expected shell, reboot, poweroff, halt or handoff, got {v:?}")),
+        _ => {
+            return Err(format!(
+                "expected shell, reboot, poweroff, halt or handoff, got {v:?}"
+            ))
+        }
     })
 }
 
@@ -218,7 +232,9 @@ fn absolute(v: &str) -> Result<String, String> {
 }
 
 fn parse_secs(v: &str) -> Result<Duration, String> {
-    let secs: f64 = v.parse().map_err(|_| format!("expected seconds, got {v:?}"))?;
+    let secs: f64 = v
+        .parse()
+        .map_err(|_| format!("expected seconds, got {v:?}"))?;
     if !(0.0..=86400.0).contains(&secs) {
         return Err(format!("seconds out of range: {v}"));
     }
@@ -228,7 +244,11 @@ fn parse_secs(v: &str) -> Result<Duration, String> {
 /// `ttyS0,115200n8` → `ttyS0`; `tty0` (the active VT) → `tty1`; `null`
 /// and empty names are no terminal.
 fn console_name(v: &str) -> Option<String> {
-    let name = v.split(',').next().unwrap_or("").trim_start_matches("/dev/");
+    let name = v
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("/dev/");
     match name {
         "" | "null" => None,
         "tty0" => Some("tty1".into()),
@@ -257,8 +277,13 @@ mod tests {
         assert_eq!(c.modules, ["virtio_blk", "ext4"]);
         assert_eq!(c.udev, crate::udev::Mode::Off);
         let mut d = Config::default();
-        assert!(!d.apply_cmdline("rescue.after=handoff rescue.handoff=relative").is_empty());
-        assert_eq!((d.after, d.handoff.as_str()), (After::Handoff, crate::handoff::DEFAULT_PATH));
+        assert!(!d
+            .apply_cmdline("rescue.after=handoff rescue.handoff=relative")
+            .is_empty());
+        assert_eq!(
+            (d.after, d.handoff.as_str()),
+            (After::Handoff, crate::handoff::DEFAULT_PATH)
+        );
     }
 
     #[test]
@@ -267,13 +292,18 @@ mod tests {
         let p = c.apply_cmdline("rescue.shell= rescue.after=dance rescue.debug=maybe rescue.udev=sometimes rescue.run=\"x");
         assert_eq!(p.len(), 5, "{p:?}");
         assert_eq!(c, Config::default());
-        assert!(p.iter().any(|m| m.contains("rescue.after") && m.contains("dance")));
+        assert!(p
+            .iter()
+            .any(|m| m.contains("rescue.after") && m.contains("dance")));
     }
 
     #[test]
     fn file_then_cmdline_wins() {
         let mut c = Config::default();
-        let p = c.apply_file("cfg", "SHELL=/bin/ash\nRUN='rear recover'\nDEBUG=yes\nUDEV=on\n");
+        let p = c.apply_file(
+            "cfg",
+            "SHELL=/bin/ash\nRUN='rear recover'\nDEBUG=yes\nUDEV=on\n",
+        );
         assert!(p.is_empty(), "{p:?}");
         c.apply_cmdline("rescue.shell=/bin/bash");
         assert_eq!(c.shell, "/bin/bash");
@@ -285,7 +315,10 @@ mod tests {
     #[test]
     fn bad_file_lines_name_the_line_and_keep_the_rest() {
         let mut c = Config::default();
-        let p = c.apply_file("/etc/rescue-init/config", "BOGUS=1\nSHELL=/bin/ash\nAFTER=never\nRUN=\"x\nSHELL=/bin/zsh\n");
+        let p = c.apply_file(
+            "/etc/rescue-init/config",
+            "BOGUS=1\nSHELL=/bin/ash\nAFTER=never\nRUN=\"x\nSHELL=/bin/zsh\n",
+        );
         assert_eq!(c.shell, "/bin/ash");
         assert_eq!(p.len(), 4, "{p:?}");
         assert!(p[3].contains(":5: duplicate key \"SHELL\" (first set on line 2)"));

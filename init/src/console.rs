@@ -35,7 +35,10 @@ pub fn shell_terminals(consoles: &[String]) -> Vec<PathBuf> {
         if path.exists() {
             ttys.push(path);
         } else {
-            crate::warn!("console={name}: {} does not exist; no shell there", path.display());
+            crate::warn!(
+                "console={name}: {} does not exist; no shell there",
+                path.display()
+            );
         }
     }
     if ttys.is_empty() {
@@ -47,7 +50,11 @@ pub fn shell_terminals(consoles: &[String]) -> Vec<PathBuf> {
 /// Opens a terminal for a child's stdio, in a state a shell can use: a
 /// shell killed while in raw mode must not leave the next one without echo.
 pub fn open_terminal(path: &std::path::Path) -> std::io::Result<OwnedFd> {
-    let fd = open(path, OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd = open(
+        path,
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     if let Err(e) = make_sane(&fd) {
         crate::debug!("termios on {}: {e}", path.display());
     }
@@ -58,8 +65,12 @@ fn make_sane(fd: impl AsFd) -> rustix::io::Result<()> {
     let mut t = tcgetattr(&fd)?;
     t.input_modes |= InputModes::ICRNL | InputModes::IXON;
     t.output_modes |= OutputModes::OPOST | OutputModes::ONLCR;
-    t.local_modes |=
-        LocalModes::ISIG | LocalModes::ICANON | LocalModes::ECHO | LocalModes::ECHOE | LocalModes::ECHOK | LocalModes::IEXTEN;
+    t.local_modes |= LocalModes::ISIG
+        | LocalModes::ICANON
+        | LocalModes::ECHO
+        | LocalModes::ECHOE
+        | LocalModes::ECHOK
+        | LocalModes::IEXTEN;
     tcsetattr(&fd, OptionalActions::Now, &t)
 }
 
@@ -67,7 +78,9 @@ fn make_sane(fd: impl AsFd) -> rustix::io::Result<()> {
 /// type, virtual consoles `linux`.
 pub fn term_for(path: &std::path::Path) -> &'static str {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let is_vt = name.strip_prefix("tty").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let is_vt = name
+        .strip_prefix("tty")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     if is_vt || name == "console" {
         "linux"
     } else {

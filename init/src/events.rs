@@ -71,7 +71,11 @@ impl Events {
                 Err(e) => {
                     crate::error!("poll on signalfd: {e}");
                     // Never spin: a broken poll still must not burn the CPU.
-                    std::thread::sleep(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
+                    std::thread::sleep(
+                        timeout
+                            .unwrap_or(Duration::from_secs(1))
+                            .min(Duration::from_secs(1)),
+                    );
                 }
             }
             fds.get(1).is_some_and(|f| !f.revents().is_empty())
@@ -85,7 +89,11 @@ impl Events {
     }
 
     /// Waits until `deadline`, returning early when `done` holds.
-    pub fn wait_until(&mut self, deadline: Instant, mut done: impl FnMut(&mut Self) -> bool) -> bool {
+    pub fn wait_until(
+        &mut self,
+        deadline: Instant,
+        mut done: impl FnMut(&mut Self) -> bool,
+    ) -> bool {
         loop {
             if done(self) {
                 return true;

@@ -15,7 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const KEXEC_LOADED: &str = "/sys/kernel/kexec_loaded";
-const KEXEC_TOOLS: &[&str] = &["/sbin/kexec", "/usr/sbin/kexec", "/bin/kexec", "/usr/bin/kexec"];
+const KEXEC_TOOLS: &[&str] = &[
+    "/sbin/kexec",
+    "/usr/sbin/kexec",
+    "/bin/kexec",
+    "/usr/bin/kexec",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum KexecError {
@@ -24,11 +29,19 @@ pub enum KexecError {
     #[error("the command line contains a NUL byte")]
     Cmdline,
     #[error("the kernel refused {path}: {source} ({why}); not working around it")]
-    Refused { path: PathBuf, source: io::Error, why: &'static str },
+    Refused {
+        path: PathBuf,
+        source: io::Error,
+        why: &'static str,
+    },
     #[error("kexec_file_load of {path} failed: {source}")]
     Failed { path: PathBuf, source: io::Error },
     #[error("kexec_file_load of {path} is unsupported ({source}) and {fallback}")]
-    NoFallback { path: PathBuf, source: io::Error, fallback: String },
+    NoFallback {
+        path: PathBuf,
+        source: io::Error,
+        fallback: String,
+    },
     #[error("the load returned success but {KEXEC_LOADED} does not say 1")]
     NotLoaded,
 }
@@ -41,7 +54,10 @@ pub enum Method {
 }
 
 fn open(path: &Path) -> Result<File, KexecError> {
-    File::open(path).map_err(|source| KexecError::Open { path: path.to_path_buf(), source })
+    File::open(path).map_err(|source| KexecError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Loads `kernel` (+ `initrd`) with `cmdline` for a later [`exec`].
@@ -49,19 +65,42 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     let kfile = open(kernel)?;
     let ifile = initrd.map(open).transpose()?;
     let c = CString::new(cmdline).map_err(|_| KexecError::Cmdline)?;
-    let flags = if ifile.is_some() { 0 } else { sys::KEXEC_FILE_NO_INITRAMFS };
+    let flags = if ifile.is_some() {
+        0
+    } else {
+        sys::KEXEC_FILE_NO_INITRAMFS
+    };
     let result = sys::kexec_file_load(kfile.as_fd(), ifile.as_ref().map(|f| f.as_fd()), &c, flags);
     let method = match result {
         Ok(()) => Method::FileLoad,
         Err(e) => match classify(&e) {
-            Class::Refused(why) => return Err(KexecError::Refused { path: kernel.into(), source: e, why }),
+            Class::Refused(why) => {
+                return Err(KexecError::Refused {
+                    path: kernel.into(),
+                    source: e,
+                    why,
+                })
+            }
             Class::Unsupported => {
-                crate::warn!("kexec_file_load of {}: {e}; trying kexec-tools", kernel.display());
-                kexec_tools(kernel, initrd, cmdline)
-                    .map_err(|fallback| KexecError::NoFallback { path: kernel.into(), source: e, fallback })?;
+                crate::warn!(
+                    "kexec_file_load of {}: {e}; trying kexec-tools",
+                    kernel.display()
+                );
+                kexec_tools(kernel, initrd, cmdline).map_err(|fallback| {
+                    KexecError::NoFallback {
+                        path: kernel.into(),
+                        source: e,
+                        fallback,
+                    }
+                })?;
                 Method::KexecTools
             }
-            Class::Other => return Err(KexecError::Failed { path: kernel.into(), source: e }),
+            Class::Other => {
+                return Err(KexecError::Failed {
+                    path: kernel.into(),
+                    source: e,
+                })
+            }
         },
     };
     if !loaded() {
@@ -88,14 +127,25 @@ pub(crate) fn classify(e: &io::Error) -> Class {
 }
 
 /// The classic kexec_load through kexec-tools, when the image has it.
-pub(crate) fn kexec_tools(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<(), String> {
-    let tool = KEXEC_TOOLS.iter().find(|p| Path::new(p).is_file()).ok_or("no kexec binary in the image")?;
+pub(crate) fn kexec_tools(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+) -> Result<(), String> {
+    let tool = KEXEC_TOOLS
+        .iter()
+        .find(|p| Path::new(p).is_file())
+        .ok_or("no kexec binary in the image")?;
     let mut cmd = Command::new(tool);
-    cmd.arg("-l").arg(kernel).arg(format!("--command-line={cmdline}"));
+    cmd.arg("-l")
+        .arg(kernel)
+        .arg(format!("--command-line={cmdline}"));
     if let Some(i) = initrd {
         cmd.arg(format!("--initrd={}", i.display()));
     }
-    let status = cmd.status().map_err(|e| format!("{tool} failed to start: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{tool} failed to start: {e}"))?;
     if status.success() {
         Ok(())
     } else {

@@ -32,20 +32,32 @@ pub fn parse(file: &str, text: &str, allowed: &[&str]) -> Result<Vec<Entry>, Lin
             .ok_or_else(|| err(format!("expected KEY=VALUE, found {trimmed:?}")))?;
         check_key(key).map_err(&err)?;
         if !allowed.contains(&key) {
-            return Err(err(format!("unknown key {key:?} (known: {})", allowed.join(", "))));
+            return Err(err(format!(
+                "unknown key {key:?} (known: {})",
+                allowed.join(", ")
+            )));
         }
         if let Some(first) = entries.iter().find(|e| e.key == key) {
-            return Err(err(format!("duplicate key {key:?} (first set on line {})", first.line)));
+            return Err(err(format!(
+                "duplicate key {key:?} (first set on line {})",
+                first.line
+            )));
         }
         let value = parse_value(rest).map_err(&err)?;
-        entries.push(Entry { key: key.to_string(), value, line });
+        entries.push(Entry {
+            key: key.to_string(),
+            value,
+            line,
+        });
     }
     Ok(entries)
 }
 
 fn check_key(key: &str) -> Result<(), String> {
     let mut chars = key.chars();
-    let ok_first = chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_');
+    let ok_first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_');
     if ok_first && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
         Ok(())
     } else {
@@ -76,7 +88,11 @@ fn parse_value(s: &str) -> Result<String, String> {
                         }
                         None => return Err("unterminated double quote".into()),
                     },
-                    Some('$' | '`') => return Err("unescaped $ or ` in double quotes (a shell would expand it)".into()),
+                    Some('$' | '`') => {
+                        return Err(
+                            "unescaped $ or ` in double quotes (a shell would expand it)".into(),
+                        )
+                    }
                     Some(ch) => out.push(ch),
                     None => return Err("unterminated double quote".into()),
                 }
@@ -90,7 +106,9 @@ fn parse_value(s: &str) -> Result<String, String> {
                 return Err(format!("unquoted space in value (quote it): {s:?}"));
             }
             '\\' | '$' | '`' | ';' | '&' | '|' | '<' | '>' | '(' | ')' => {
-                return Err(format!("shell character {c:?} in unquoted value (quote it)"))
+                return Err(format!(
+                    "shell character {c:?} in unquoted value (quote it)"
+                ))
             }
             c => out.push(c),
         }
@@ -112,7 +130,14 @@ mod tests {
     fn values_bare_and_quoted() {
         let text = "# comment\n\nA=plain\n  B='it is $HOME'  # note\nC_2=\"say \\\"hi\\\" \\$x\"\n";
         let v = parse("f", text, KEYS).unwrap();
-        assert_eq!(v[0], Entry { key: "A".into(), value: "plain".into(), line: 3 });
+        assert_eq!(
+            v[0],
+            Entry {
+                key: "A".into(),
+                value: "plain".into(),
+                line: 3
+            }
+        );
         assert_eq!(v[1].value, "it is $HOME");
         assert_eq!(v[2].value, "say \"hi\" $x");
         assert_eq!(one("A=").unwrap(), "");
@@ -138,7 +163,16 @@ mod tests {
 
     #[test]
     fn rejects_what_a_shell_would_read_differently() {
-        for bad in ["A=a b", "A='open", "A=\"open", "A=\"$HOME\"", "A=$x", "A=a;b", "A=`x`", "A=\"a\\"] {
+        for bad in [
+            "A=a b",
+            "A='open",
+            "A=\"open",
+            "A=\"$HOME\"",
+            "A=$x",
+            "A=a;b",
+            "A=`x`",
+            "A=\"a\\",
+        ] {
             assert!(one(bad).is_err(), "{bad} should fail");
         }
     }

@@ -22,13 +22,13 @@ pub mod iso;
 pub(crate) mod kexec;
 pub mod kv;
 pub(crate) mod line_error;
-pub(crate) mod mount;
 pub(crate) mod modules;
+pub(crate) mod mount;
 pub mod mountinfo;
 pub mod pid1;
-pub mod rear;
 pub(crate) mod procs;
 pub(crate) mod reap;
+pub mod rear;
 pub(crate) mod shutdown;
 pub(crate) mod signals;
 pub(crate) mod sort;
@@ -38,6 +38,6 @@ pub(crate) mod sync;
 #[allow(unsafe_code)]
 pub(crate) mod sys;
 pub(crate) mod teardown;
-pub(crate) mod udev;
 #[cfg(test)]
 mod test_rng;
+pub(crate) mod udev;

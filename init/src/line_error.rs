@@ -15,6 +15,10 @@ pub struct LineError {
 
 impl LineError {
     pub fn new(file: &str, line: usize, msg: impl Into<String>) -> Self {
-        LineError { file: file.to_string(), line, msg: msg.into() }
+        LineError {
+            file: file.to_string(),
+            line,
+            msg: msg.into(),
+        }
     }
 }

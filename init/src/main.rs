@@ -19,9 +19,24 @@ struct Applet {
 }
 
 const APPLETS: &[Applet] = &[
-    Applet { name: "reboot", main: applets::reboot::main, usage: &["reboot|poweroff|halt [-f] [-n]"], linked: true },
-    Applet { name: "poweroff", main: applets::reboot::main, usage: &[], linked: true },
-    Applet { name: "halt", main: applets::reboot::main, usage: &[], linked: true },
+    Applet {
+        name: "reboot",
+        main: applets::reboot::main,
+        usage: &["reboot|poweroff|halt [-f] [-n]"],
+        linked: true,
+    },
+    Applet {
+        name: "poweroff",
+        main: applets::reboot::main,
+        usage: &[],
+        linked: true,
+    },
+    Applet {
+        name: "halt",
+        main: applets::reboot::main,
+        usage: &[],
+        linked: true,
+    },
     Applet {
         name: "shutdown",
         main: applets::shutdown::main,
@@ -56,7 +71,10 @@ fn main() {
     if rustix::process::getpid().is_init() {
         pid1::run(&args[1.min(args.len())..]);
     }
-    let called = args.first().and_then(|a| Path::new(a).file_name()).map(|n| n.to_string_lossy().into_owned());
+    let called = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
     let applet = |name: &str| APPLETS.iter().find(|a| a.name == name);
     let (applet, rest) = match called.as_deref().and_then(applet).filter(|a| a.linked) {
         Some(a) => (a, &args[1..]),
@@ -68,12 +86,17 @@ fn main() {
             }
         },
     };
-    let argv: Vec<String> = std::iter::once(applet.name.to_string()).chain(rest.iter().cloned()).collect();
+    let argv: Vec<String> = std::iter::once(applet.name.to_string())
+        .chain(rest.iter().cloned())
+        .collect();
     std::process::exit((applet.main)(&argv));
 }
 
 fn usage() -> String {
-    let lines: Vec<&str> = APPLETS.iter().flat_map(|a| a.usage.iter().copied()).collect();
+    let lines: Vec<&str> = APPLETS
+        .iter()
+        .flat_map(|a| a.usage.iter().copied())
+        .collect();
     format!(
         "rescue-init {}: PID 1 for rescue initramfs images\n\n\
          usage: rescue-init {}\n\

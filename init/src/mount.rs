@@ -20,22 +20,53 @@ pub struct MountEntry {
     pub unless_populated: bool,
 }
 
-const NOSUID_NODEV_NOEXEC: MountFlags = MountFlags::NOSUID.union(MountFlags::NODEV).union(MountFlags::NOEXEC);
+const NOSUID_NODEV_NOEXEC: MountFlags = MountFlags::NOSUID
+    .union(MountFlags::NODEV)
+    .union(MountFlags::NOEXEC);
 const NOSUID_NODEV: MountFlags = MountFlags::NOSUID.union(MountFlags::NODEV);
 
-const fn entry(source: &'static str, target: &'static str, fstype: &'static str, flags: MountFlags, data: &'static str) -> MountEntry {
-    MountEntry { source, target, fstype, flags, data, only_if: None, unless_populated: false }
+const fn entry(
+    source: &'static str,
+    target: &'static str,
+    fstype: &'static str,
+    flags: MountFlags,
+    data: &'static str,
+) -> MountEntry {
+    MountEntry {
+        source,
+        target,
+        fstype,
+        flags,
+        data,
+        only_if: None,
+        unless_populated: false,
+    }
 }
 
 /// devtmpfs comes first so that /dev/kmsg and /dev/console exist for logging.
 pub const EARLY_MOUNTS: &[MountEntry] = &[
-    entry("devtmpfs", "/dev", "devtmpfs", MountFlags::NOSUID, "mode=0755"),
+    entry(
+        "devtmpfs",
+        "/dev",
+        "devtmpfs",
+        MountFlags::NOSUID,
+        "mode=0755",
+    ),
     entry("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, ""),
     entry("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC, ""),
-    entry("devpts", "/dev/pts", "devpts", MountFlags::NOSUID.union(MountFlags::NOEXEC), "gid=5,mode=620,ptmxmode=666"),
+    entry(
+        "devpts",
+        "/dev/pts",
+        "devpts",
+        MountFlags::NOSUID.union(MountFlags::NOEXEC),
+        "gid=5,mode=620,ptmxmode=666",
+    ),
     entry("tmpfs", "/dev/shm", "tmpfs", NOSUID_NODEV, "mode=1777"),
     entry("tmpfs", "/run", "tmpfs", NOSUID_NODEV, "mode=755"),
-    MountEntry { unless_populated: true, ..entry("tmpfs", "/tmp", "tmpfs", NOSUID_NODEV, "mode=1777") },
+    MountEntry {
+        unless_populated: true,
+        ..entry("tmpfs", "/tmp", "tmpfs", NOSUID_NODEV, "mode=1777")
+    },
     MountEntry {
         source: "efivarfs",
         target: "/sys/firmware/efi/efivars",
@@ -81,7 +112,10 @@ pub fn mount_entry(e: &MountEntry) -> Result<Outcome, String> {
     match mount(e.source, e.target, e.fstype, e.flags, data.as_c_str()) {
         Ok(()) => Ok(Outcome::Mounted),
         Err(Errno::BUSY) => Ok(Outcome::AlreadyMounted),
-        Err(err) => Err(format!("mount {} ({}) on {}: {err}", e.source, e.fstype, e.target)),
+        Err(err) => Err(format!(
+            "mount {} ({}) on {}: {err}",
+            e.source, e.fstype, e.target
+        )),
     }
 }
 
@@ -93,7 +127,10 @@ pub fn mount_all(table: &[MountEntry]) -> usize {
             Ok(Outcome::Mounted) => crate::debug!("mounted {} on {}", e.fstype, e.target),
             Ok(Outcome::AlreadyMounted) => crate::debug!("{} already mounted", e.target),
             Ok(Outcome::Skipped) => {}
-            Ok(Outcome::Populated) => crate::info!("{} holds files from the image: no tmpfs mounted over them", e.target),
+            Ok(Outcome::Populated) => crate::info!(
+                "{} holds files from the image: no tmpfs mounted over them",
+                e.target
+            ),
             Err(msg) => {
                 failed += 1;
                 crate::error!("{msg}");

@@ -28,14 +28,21 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<MountInfo>, LineError> {
 
 fn parse_line(line: &str) -> Result<MountInfo, String> {
     let fields: Vec<&str> = line.split(' ').collect();
-    let sep = fields.iter().position(|f| *f == "-").ok_or("no ' - ' separator")?;
+    let sep = fields
+        .iter()
+        .position(|f| *f == "-")
+        .ok_or("no ' - ' separator")?;
     if sep < 6 {
-        return Err(format!("{sep} fields before the separator, need at least 6"));
+        return Err(format!(
+            "{sep} fields before the separator, need at least 6"
+        ));
     }
     if fields.len() < sep + 3 {
         return Err("missing fstype or source after the separator".into());
     }
-    let (major, minor) = fields[2].split_once(':').ok_or_else(|| format!("bad device {:?}", fields[2]))?;
+    let (major, minor) = fields[2]
+        .split_once(':')
+        .ok_or_else(|| format!("bad device {:?}", fields[2]))?;
     Ok(MountInfo {
         id: number(fields[0], "mount id")?,
         parent: number(fields[1], "parent id")?,
@@ -76,7 +83,10 @@ pub(crate) fn unescape_octal(s: &str) -> (Vec<u8>, bool) {
     let mut sound = true;
     let mut i = 0;
     while i < b.len() {
-        let oct = b.get(i + 1..i + 4).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| u8::from_str_radix(d, 8).ok());
+        let oct = b
+            .get(i + 1..i + 4)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
         match (b[i], oct) {
             (b'\\', Some(v)) => {
                 out.push(v);
@@ -112,7 +122,10 @@ mod tests {
         assert_eq!(local.parent, 1);
         let spaced = v.iter().find(|m| m.fstype == "vfat").unwrap();
         assert_eq!(spaced.mount_point, "/mnt/my disk\\x");
-        let tagged = v.iter().find(|m| m.mount_point == "/mnt/local/boot").unwrap();
+        let tagged = v
+            .iter()
+            .find(|m| m.mount_point == "/mnt/local/boot")
+            .unwrap();
         assert_eq!(tagged.options, "rw,relatime");
         assert_eq!(tagged.source, "/dev/vdc1");
     }

@@ -39,14 +39,19 @@ pub fn run(args: &[String]) -> ! {
     }
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
     // One log line: the kernel would print a continuation line unprefixed.
-    std::panic::set_hook(Box::new(|info| crate::error!("PANIC: {}", info.to_string().replace('\n', " "))));
+    std::panic::set_hook(Box::new(|info| {
+        crate::error!("PANIC: {}", info.to_string().replace('\n', " "))
+    }));
 
     let failed = mount::mount_all(mount::EARLY_MOUNTS);
     if !container {
         log::attach_kmsg();
         console::attach_stdio();
     }
-    crate::info!("rescue-init {} as PID 1: early mounts done ({failed} failed)", env!("CARGO_PKG_VERSION"));
+    crate::info!(
+        "rescue-init {} as PID 1: early mounts done ({failed} failed)",
+        env!("CARGO_PKG_VERSION")
+    );
     set_hostname();
     let mut cfg = load_config(container, args);
     let signals = match signals {
@@ -62,16 +67,31 @@ pub fn run(args: &[String]) -> ! {
         udev = crate::udev::bring_up(cfg.udev, &cfg.modules, cfg.coldplug_timeout, &mut events);
         listen_for_hotplug(&mut events);
     }
-    bootscripts::run_all(Path::new(bootscripts::BOOT_DIR), cfg.script_timeout, &mut events);
+    bootscripts::run_all(
+        Path::new(bootscripts::BOOT_DIR),
+        cfg.script_timeout,
+        &mut events,
+    );
     crate::info!("boot scripts done");
-    let rear = if cfg.rear && !container { rear::detect(Path::new("/")) } else { None };
+    let rear = if cfg.rear && !container {
+        rear::detect(Path::new("/"))
+    } else {
+        None
+    };
     if let Some(plan) = &rear {
         adopt_rear_login(&mut cfg, plan);
     }
     let ttys = terminals(&cfg, container);
     let shells = Supervisor::new(&cfg.shell, ttys);
     let services = Supervisor::new("", Vec::new());
-    let mut st = State { cfg, events, shells, services, container, udev };
+    let mut st = State {
+        cfg,
+        events,
+        shells,
+        services,
+        container,
+        udev,
+    };
     if let Some(plan) = rear {
         rear_boot(&mut st, plan);
     }
@@ -99,10 +119,19 @@ fn handle_hotplug(events: &mut Events, udev: &mut Udev) {
         return;
     }
     for ev in added {
-        let Some(alias) = crate::modules::hotplug::wanted(&ev) else { continue };
+        let Some(alias) = crate::modules::hotplug::wanted(&ev) else {
+            continue;
+        };
         crate::info!("hotplug: {} added; loading modules for {alias}", ev.devpath);
-        let argv = [crate::modules::HELPER_PATH.to_string(), "-q".into(), "-b".into(), alias.to_string()];
-        if let Err(e) = spawn::command(&argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached)) {
+        let argv = [
+            crate::modules::HELPER_PATH.to_string(),
+            "-q".into(),
+            "-b".into(),
+            alias.to_string(),
+        ];
+        if let Err(e) =
+            spawn::command(&argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached))
+        {
             crate::warn!("hotplug: cannot start {}: {e}", argv[0]);
         }
     }
@@ -111,7 +140,9 @@ fn handle_hotplug(events: &mut Events, udev: &mut Udev) {
 /// The hostname from /etc/hostname, so prompts and logs say which
 /// system this is.
 fn set_hostname() {
-    let Ok(text) = std::fs::read_to_string("/etc/hostname") else { return };
+    let Ok(text) = std::fs::read_to_string("/etc/hostname") else {
+        return;
+    };
     let name = text.trim();
     if !name.is_empty() {
         if let Err(e) = rustix::system::sethostname(name.as_bytes()) {
@@ -129,7 +160,16 @@ fn load_config(container: bool, args: &[String]) -> Config {
         }
     }
     let line = if container {
-        args.iter().map(|a| if a.contains(char::is_whitespace) { format!("\"{a}\"") } else { a.clone() }).collect::<Vec<_>>().join(" ")
+        args.iter()
+            .map(|a| {
+                if a.contains(char::is_whitespace) {
+                    format!("\"{a}\"")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     } else {
         std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
             crate::error!("/proc/cmdline: {e}");
@@ -148,7 +188,10 @@ fn terminals(cfg: &Config, container: bool) -> Vec<Option<PathBuf>> {
     if container {
         return vec![None];
     }
-    console::shell_terminals(&cfg.consoles).into_iter().map(Some).collect()
+    console::shell_terminals(&cfg.consoles)
+        .into_iter()
+        .map(Some)
+        .collect()
 }
 
 /// ReaR's login on the consoles, unless a shell was chosen explicitly.
@@ -173,7 +216,12 @@ fn rear_boot(st: &mut State, plan: rear::Plan) {
         }
         let t0 = std::time::Instant::now();
         match run_on_console(st, argv, "ReaR") {
-            Some(status) => crate::info!("ReaR: {} {} ({} ms)", argv.join(" "), reap::describe(status), t0.elapsed().as_millis()),
+            Some(status) => crate::info!(
+                "ReaR: {} {} ({} ms)",
+                argv.join(" "),
+                reap::describe(status),
+                t0.elapsed().as_millis()
+            ),
             None if !st.events.requests.is_empty() => return,
             None => {}
         }
@@ -190,8 +238,12 @@ fn start_services(st: &mut State, services: Option<Vec<rear::Service>>) {
 
 /// `rescue.run`: runs once, owning the console, before the shells start.
 fn recovery_command(st: &mut State) {
-    let Some(argv) = st.cfg.run.clone() else { return };
-    let Some(status) = run_on_console(st, &argv, "rescue.run") else { return };
+    let Some(argv) = st.cfg.run.clone() else {
+        return;
+    };
+    let Some(status) = run_on_console(st, &argv, "rescue.run") else {
+        return;
+    };
     crate::info!("rescue.run {}", reap::describe(status));
     let req = match st.cfg.after {
         After::Shell => return,
@@ -203,14 +255,24 @@ fn recovery_command(st: &mut State) {
     if status.exit_status() == Some(0) {
         st.events.requests.push_back((req, 1));
     } else {
-        crate::warn!("rescue.run failed: staying in the rescue system instead of rescue.after={req}");
+        crate::warn!(
+            "rescue.run failed: staying in the rescue system instead of rescue.after={req}"
+        );
     }
 }
 
 /// Runs `argv` owning the console until it exits. `None` when it cannot
 /// start, or when a shutdown is requested first (the shutdown stops it).
-fn run_on_console(st: &mut State, argv: &[String], what: &str) -> Option<rustix::process::WaitStatus> {
-    let stdio = if st.container { Stdio3::Inherit } else { Stdio3::Terminal(Path::new("/dev/console")) };
+fn run_on_console(
+    st: &mut State,
+    argv: &[String],
+    what: &str,
+) -> Option<rustix::process::WaitStatus> {
+    let stdio = if st.container {
+        Stdio3::Inherit
+    } else {
+        Stdio3::Terminal(Path::new("/dev/console"))
+    };
     crate::info!("running {what}: {argv:?}");
     let pid = match spawn::command(argv, "linux").and_then(|c| spawn::start(c, stdio)) {
         Ok(pid) => pid,
@@ -241,11 +303,19 @@ fn supervise_forever(mut st: State) -> ! {
         let _ = catch_unwind(AssertUnwindSafe(|| main_loop(&mut st)));
         panics += 1;
         if panics > MAX_PANICS {
-            crate::error!("PID 1 panicked {panics} times; giving up the main loop and only reaping");
+            crate::error!(
+                "PID 1 panicked {panics} times; giving up the main loop and only reaping"
+            );
             reap_forever();
         }
-        crate::error!("PID 1 survived a panic in its main loop; starting an emergency shell on the console");
-        let tty = if st.container { None } else { Some(PathBuf::from("/dev/console")) };
+        crate::error!(
+            "PID 1 survived a panic in its main loop; starting an emergency shell on the console"
+        );
+        let tty = if st.container {
+            None
+        } else {
+            Some(PathBuf::from("/dev/console"))
+        };
         st.shells = Supervisor::new(&st.cfg.shell, vec![tty]);
     }
 }
@@ -267,7 +337,13 @@ fn main_loop(st: &mut State) {
             st.cfg.test_panic = false;
             panic!("rescue.test-panic: deliberate panic in the main loop");
         }
-        let next = [st.shells.start_due(&mut st.events), st.services.start_due(&mut st.events)].into_iter().flatten().min();
+        let next = [
+            st.shells.start_due(&mut st.events),
+            st.services.start_due(&mut st.events),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         st.events.wait(next);
         handle_hotplug(&mut st.events, &mut st.udev);
         st.shells.collect_exits(&mut st.events);

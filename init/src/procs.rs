@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn comm_with_spaces_and_parens() {
-        assert_eq!(parse_stat("42 (a (b) c) S 7 42 42 0"), Some(("a (b) c".into(), 7)));
+        assert_eq!(
+            parse_stat("42 (a (b) c) S 7 42 42 0"),
+            Some(("a (b) c".into(), 7))
+        );
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("1 (x) S"), None);
     }

@@ -52,13 +52,20 @@ fn teardown(req: Request, ctx: &Shutdown, events: &mut Events) {
     crate::info!("shutdown ({req}): stopping processes");
     stop_processes(&ctx.shells, ctx.stop_timeout, events);
     crate::sync::sync_bounded(events, SYNC_STALL);
-    crate::info!("shutdown ({req}): processes stopped, synced ({} ms)", t0.elapsed().as_millis());
+    crate::info!(
+        "shutdown ({req}): processes stopped, synced ({} ms)",
+        t0.elapsed().as_millis()
+    );
     let left = crate::teardown::release_all(!ctx.container, events);
     for m in &left {
         crate::warn!("shutdown: {m}");
     }
     crate::sync::sync_bounded(events, SYNC_STALL);
-    crate::info!("shutdown ({req}): filesystems done, {} left busy ({} ms)", left.len(), t0.elapsed().as_millis());
+    crate::info!(
+        "shutdown ({req}): filesystems done, {} left busy ({} ms)",
+        left.len(),
+        t0.elapsed().as_millis()
+    );
     note_ignored(events, req);
 }
 
@@ -75,7 +82,12 @@ fn stop_processes(shells: &[i32], timeout: Duration, events: &mut Events) {
         return;
     }
     for p in crate::procs::user_processes() {
-        crate::warn!("shutdown: pid {} ({}) ignored SIGTERM for {:?}; killing it", p.pid, p.comm, timeout);
+        crate::warn!(
+            "shutdown: pid {} ({}) ignored SIGTERM for {:?}; killing it",
+            p.pid,
+            p.comm,
+            timeout
+        );
     }
     let _ = sys::kill_all(libc::SIGKILL);
     if !wait_all_gone(Instant::now() + Duration::from_secs(5), events) {
@@ -119,15 +131,17 @@ fn final_call(req: Request, events: &mut Events) {
     match sys::fork_call(call) {
         Ok(pid) => {
             events.track(pid);
-            events.wait_until(Instant::now() + Duration::from_secs(30), |ev| match ev.take_exit(pid) {
-                Some(s) => {
-                    // The child's exit status is the errno of the call.
-                    let errno = s.exit_status().unwrap_or(0);
-                    let err = std::io::Error::from_raw_os_error(errno);
-                    crate::error!("{req} system call failed: {err}");
-                    true
+            events.wait_until(Instant::now() + Duration::from_secs(30), |ev| {
+                match ev.take_exit(pid) {
+                    Some(s) => {
+                        // The child's exit status is the errno of the call.
+                        let errno = s.exit_status().unwrap_or(0);
+                        let err = std::io::Error::from_raw_os_error(errno);
+                        crate::error!("{req} system call failed: {err}");
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
             });
         }
         Err(e) => crate::error!("{req}: fork failed: {e}"),

@@ -96,7 +96,10 @@ impl Signals {
         // and ssi_pid the fourth.
         let mut buf = [0u8; 128];
         match rustix::io::read(&self.fd, &mut buf) {
-            Ok(128) => Some(Received { signo: u32_at(&buf, 0) as i32, sender: u32_at(&buf, 12) }),
+            Ok(128) => Some(Received {
+                signo: u32_at(&buf, 0) as i32,
+                sender: u32_at(&buf, 12),
+            }),
             _ => None,
         }
     }
@@ -120,11 +123,20 @@ mod tests {
 
     #[test]
     fn requests_roundtrip_through_their_signals() {
-        for r in [Request::Reboot, Request::Halt, Request::Poweroff, Request::Kexec, Request::FirmwareReboot] {
+        for r in [
+            Request::Reboot,
+            Request::Halt,
+            Request::Poweroff,
+            Request::Kexec,
+            Request::FirmwareReboot,
+        ] {
             assert_eq!(classify(r.signal()), Event::Request(r));
         }
         assert_eq!(classify(libc::SIGINT), Event::Request(Request::Reboot));
-        assert_eq!(classify(sys::sigrtmin() + 4), Event::Request(Request::Poweroff));
+        assert_eq!(
+            classify(sys::sigrtmin() + 4),
+            Event::Request(Request::Poweroff)
+        );
         assert_eq!(classify(libc::SIGCHLD), Event::Child);
         assert_eq!(classify(libc::SIGHUP), Event::Other(libc::SIGHUP));
     }

@@ -30,7 +30,9 @@ pub fn is_executable(p: &Path) -> bool {
 
 /// Builds a command for `argv` with the rescue environment.
 pub fn command(argv: &[String], term: &str) -> io::Result<Command> {
-    let (prog, args) = argv.split_first().ok_or_else(|| io::Error::other("empty command"))?;
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| io::Error::other("empty command"))?;
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .env_clear()
@@ -47,7 +49,10 @@ pub fn command(argv: &[String], term: &str) -> io::Result<Command> {
 /// A login shell: argv[0] starts with `-` so it reads /etc/profile.
 pub fn shell_command(shell: &str, term: &str) -> io::Result<Command> {
     let mut cmd = command(&[shell.to_string()], term)?;
-    let base = Path::new(shell).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = Path::new(shell)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     cmd.arg0(format!("-{base}")).env("SHELL", shell);
     Ok(cmd)
 }

@@ -40,7 +40,14 @@ pub struct Shell {
 
 impl Shell {
     fn new(program: Program, tty: Option<PathBuf>) -> Shell {
-        Shell { program, tty, pid: None, starts: VecDeque::new(), not_before: None, exec_failures: 0 }
+        Shell {
+            program,
+            tty,
+            pid: None,
+            starts: VecDeque::new(),
+            not_before: None,
+            exec_failures: 0,
+        }
     }
 
     fn name(&self) -> String {
@@ -65,13 +72,22 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(shell: &str, ttys: Vec<Option<PathBuf>>) -> Self {
-        let shells = ttys.into_iter().map(|tty| Shell::new(Program::Shell(shell.to_string()), tty)).collect();
+        let shells = ttys
+            .into_iter()
+            .map(|tty| Shell::new(Program::Shell(shell.to_string()), tty))
+            .collect();
         Supervisor { shells }
     }
 
     /// Adds a daemon, respawned like the shells.
     pub fn add_service(&mut self, name: &str, argv: Vec<String>) {
-        self.shells.push(Shell::new(Program::Service { name: name.to_string(), argv }, None));
+        self.shells.push(Shell::new(
+            Program::Service {
+                name: name.to_string(),
+                argv,
+            },
+            None,
+        ));
     }
 
     /// Pids of the running shells (for shutdown).
@@ -103,14 +119,20 @@ impl Supervisor {
     pub fn collect_exits(&mut self, events: &mut Events) {
         for sh in &mut self.shells {
             let Some(pid) = sh.pid else { continue };
-            let Some(status) = events.take_exit(pid) else { continue };
+            let Some(status) = events.take_exit(pid) else {
+                continue;
+            };
             sh.pid = None;
             let name = sh.name();
             let recent = sh.starts.iter().filter(|t| t.elapsed() < WINDOW).count();
             if recent >= BURST {
                 // A person waits for a shell; a daemon that keeps dying
                 // rests as long as SysV init lets it.
-                let pause = if matches!(sh.program, Program::Service { .. }) { SERVICE_PAUSE } else { THROTTLE };
+                let pause = if matches!(sh.program, Program::Service { .. }) {
+                    SERVICE_PAUSE
+                } else {
+                    THROTTLE
+                };
                 crate::warn!(
                     "{name} (pid {pid}) {}; {recent} starts within {}s, next start in {}s",
                     reap::describe(status),
@@ -119,7 +141,10 @@ impl Supervisor {
                 );
                 sh.not_before = Some(Instant::now() + pause);
             } else {
-                crate::info!("{name} (pid {pid}) {}; restarting it", reap::describe(status));
+                crate::info!(
+                    "{name} (pid {pid}) {}; restarting it",
+                    reap::describe(status)
+                );
             }
         }
     }
@@ -128,9 +153,15 @@ impl Supervisor {
 fn start_shell(sh: &mut Shell, events: &mut Events) {
     let term = sh.tty.as_deref().map_or("linux", console::term_for);
     let result = match (&sh.program, &sh.tty) {
-        (Program::Shell(shell), Some(t)) => spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Terminal(t))),
-        (Program::Shell(shell), None) => spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Inherit)),
-        (Program::Service { argv, .. }, _) => spawn::command(argv, term).and_then(|c| spawn::start(c, Stdio3::Detached)),
+        (Program::Shell(shell), Some(t)) => {
+            spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Terminal(t)))
+        }
+        (Program::Shell(shell), None) => {
+            spawn::shell_command(shell, term).and_then(|c| spawn::start(c, Stdio3::Inherit))
+        }
+        (Program::Service { argv, .. }, _) => {
+            spawn::command(argv, term).and_then(|c| spawn::start(c, Stdio3::Detached))
+        }
     };
     let now = Instant::now();
     sh.starts.push_back(now);
@@ -150,7 +181,11 @@ fn start_shell(sh: &mut Shell, events: &mut Events) {
             sh.not_before = Some(now + backoff);
             let prog = sh.program_name();
             if matches!(sh.program, Program::Service { .. }) {
-                crate::error!("{}: cannot start {prog}: {e}; retrying in {}s", sh.name(), backoff.as_secs());
+                crate::error!(
+                    "{}: cannot start {prog}: {e}; retrying in {}s",
+                    sh.name(),
+                    backoff.as_secs()
+                );
                 return;
             }
             crate::error!(

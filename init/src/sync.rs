@@ -29,7 +29,11 @@ pub fn sync_bounded(events: &mut Events, stall: Duration) -> bool {
         if events.take_exit(pid).is_some() {
             return true;
         }
-        if let Some(kb) = std::fs::read_to_string("/proc/meminfo").ok().as_deref().and_then(dirty_kb) {
+        if let Some(kb) = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .as_deref()
+            .and_then(dirty_kb)
+        {
             if kb < best {
                 best = kb;
                 last_progress = Instant::now();
@@ -46,7 +50,14 @@ pub fn sync_bounded(events: &mut Events, stall: Duration) -> bool {
 /// Dirty + Writeback in kB, from /proc/meminfo's text.
 pub fn dirty_kb(meminfo: &str) -> Option<u64> {
     let field = |name: &str| {
-        meminfo.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        meminfo.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
     };
     Some(field("Dirty:")? + field("Writeback:")?)
 }
@@ -57,7 +68,8 @@ mod tests {
 
     #[test]
     fn reads_dirty_and_writeback() {
-        let text = "MemTotal:  100 kB\nDirty:     1234 kB\nWriteback:   16 kB\nWritebackTmp: 5 kB\n";
+        let text =
+            "MemTotal:  100 kB\nDirty:     1234 kB\nWriteback:   16 kB\nWritebackTmp: 5 kB\n";
         assert_eq!(dirty_kb(text), Some(1250));
         assert_eq!(dirty_kb("Dirty: 1 kB\n"), None);
         assert_eq!(dirty_kb("Dirty: x kB\nWriteback: 0 kB\n"), None);

@@ -4,10 +4,10 @@
 //! module allowed to use `unsafe` (see `lib.rs`); every block says why
 //! it is sound.
 
-use std::io;
 use rustix::io::Errno;
 use rustix::ioctl::{ioctl, opcode, NoArg, Opcode, Updater};
 use std::ffi::CStr;
+use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -176,14 +176,26 @@ pub const KEXEC_FILE_NO_INITRAMFS: u64 = 0x4;
 
 /// `kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags)`.
 /// `cmdline` must end with its NUL, which the length counts.
-pub fn kexec_file_load(kernel: BorrowedFd<'_>, initrd: Option<BorrowedFd<'_>>, cmdline: &CStr, flags: u64) -> io::Result<()> {
+pub fn kexec_file_load(
+    kernel: BorrowedFd<'_>,
+    initrd: Option<BorrowedFd<'_>>,
+    cmdline: &CStr,
+    flags: u64,
+) -> io::Result<()> {
     let bytes = cmdline.to_bytes_with_nul();
     let initrd_fd = initrd.map_or(-1, |fd| fd.as_raw_fd());
     // SAFETY: the fds are borrowed, so open for the duration of the call;
     // the command line pointer and length describe a live NUL-terminated
     // buffer; the kernel only reads them.
     let rc = unsafe {
-        libc::syscall(libc::SYS_kexec_file_load, kernel.as_raw_fd(), initrd_fd, bytes.len(), bytes.as_ptr(), flags)
+        libc::syscall(
+            libc::SYS_kexec_file_load,
+            kernel.as_raw_fd(),
+            initrd_fd,
+            bytes.len(),
+            bytes.as_ptr(),
+            flags,
+        )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -195,7 +207,14 @@ pub fn kexec_file_load(kernel: BorrowedFd<'_>, initrd: Option<BorrowedFd<'_>>, c
 pub fn finit_module(module: BorrowedFd<'_>, params: &CStr, flags: i32) -> io::Result<()> {
     // SAFETY: the fd is borrowed and open for the call; `params` is a live
     // NUL-terminated string the kernel only reads.
-    let rc = unsafe { libc::syscall(libc::SYS_finit_module, module.as_raw_fd(), params.as_ptr(), flags) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_finit_module,
+            module.as_raw_fd(),
+            params.as_ptr(),
+            flags,
+        )
+    };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -220,7 +239,9 @@ pub fn swapoff(path: &CStr) -> Result<(), Errno> {
     // SAFETY: `path` is a live NUL-terminated string the kernel only reads.
     if unsafe { libc::swapoff(path.as_ptr()) } != 0 {
         let err = std::io::Error::last_os_error();
-        return Err(Errno::from_raw_os_error(err.raw_os_error().unwrap_or(libc::EIO)));
+        return Err(Errno::from_raw_os_error(
+            err.raw_os_error().unwrap_or(libc::EIO),
+        ));
     }
     Ok(())
 }

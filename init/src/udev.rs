@@ -64,7 +64,12 @@ pub const DAEMONS: [&str; 4] = [
     "/sbin/udevd",
     "/usr/sbin/udevd",
 ];
-pub const ADMINS: [&str; 4] = ["/bin/udevadm", "/usr/bin/udevadm", "/sbin/udevadm", "/usr/sbin/udevadm"];
+pub const ADMINS: [&str; 4] = [
+    "/bin/udevadm",
+    "/usr/bin/udevadm",
+    "/sbin/udevadm",
+    "/usr/sbin/udevadm",
+];
 
 /// The control socket udevd makes once it takes requests.
 const CONTROL: &str = "/run/udev/control";
@@ -83,9 +88,15 @@ pub struct Programs {
 pub fn find(root: &Path) -> Option<Programs> {
     let first = |names: &[&str]| {
         // is_executable follows symlinks (systemd-udevd -> udevadm).
-        names.iter().map(|n| root.join(n.trim_start_matches('/'))).find(|p| crate::spawn::is_executable(p))
+        names
+            .iter()
+            .map(|n| root.join(n.trim_start_matches('/')))
+            .find(|p| crate::spawn::is_executable(p))
     };
-    Some(Programs { daemon: first(&DAEMONS)?, admin: first(&ADMINS)? })
+    Some(Programs {
+        daemon: first(&DAEMONS)?,
+        admin: first(&ADMINS)?,
+    })
 }
 
 /// udev or the built-in coldplug, and a warning when `on` cannot be had.
@@ -117,7 +128,10 @@ impl Udev {
         match events.take_exit(pid) {
             None => true,
             Some(status) => {
-                crate::warn!("udevd (pid {pid}) {}; the built-in hotplug loads modules from now on", reap::describe(status));
+                crate::warn!(
+                    "udevd (pid {pid}) {}; the built-in hotplug loads modules from now on",
+                    reap::describe(status)
+                );
                 self.pid = None;
                 false
             }
@@ -144,7 +158,10 @@ pub fn bring_up(mode: Mode, explicit: &[String], deadline: Duration, events: &mu
     match with_udev(&programs, start + deadline, events, &mut udev) {
         Ok(mut report) => {
             let before: HashSet<String> = before.into_iter().collect();
-            report.loaded = loaded_modules().into_iter().filter(|m| !before.contains(m)).collect();
+            report.loaded = loaded_modules()
+                .into_iter()
+                .filter(|m| !before.contains(m))
+                .collect();
             report.elapsed = start.elapsed();
             modules::announce(&report, deadline);
         }
@@ -159,10 +176,16 @@ pub fn bring_up(mode: Mode, explicit: &[String], deadline: Duration, events: &mu
 
 /// Starts udevd, triggers and settles; the report lacks `loaded` and
 /// `elapsed`, which the caller fills in.
-fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -> Result<Report, String> {
+fn with_udev(
+    p: &Programs,
+    end: Instant,
+    events: &mut Events,
+    udev: &mut Udev,
+) -> Result<Report, String> {
     let argv = [p.daemon.display().to_string()];
     let cmd = spawn::command(&argv, "linux").map_err(|e| format!("{}: {e}", argv[0]))?;
-    let pid = spawn::start(cmd, Stdio3::Detached).map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
+    let pid = spawn::start(cmd, Stdio3::Detached)
+        .map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
     events.track(pid);
     udev.pid = Some(pid);
     let ready = Instant::now() + START_WAIT;
@@ -171,16 +194,27 @@ fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -
             return Err(format!("{} ended before it made {CONTROL}", argv[0]));
         }
         if Instant::now() >= ready {
-            return Err(format!("{} made no {CONTROL} within {START_WAIT:?}", argv[0]));
+            return Err(format!(
+                "{} made no {CONTROL} within {START_WAIT:?}",
+                argv[0]
+            ));
         }
         events.wait(Some(Duration::from_millis(10)));
     }
     crate::debug!("udev: {CONTROL} is there");
     let admin = p.admin.display().to_string();
     for kind in ["--type=subsystems", "--type=devices"] {
-        let argv = [admin.clone(), "trigger".into(), kind.into(), "--action=add".into()];
-        let left = end.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
-        let status = run_bounded(&argv, "udevadm trigger", left, events).map_err(|e| format!("{admin}: {e}"))?;
+        let argv = [
+            admin.clone(),
+            "trigger".into(),
+            kind.into(),
+            "--action=add".into(),
+        ];
+        let left = end
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
+        let status = run_bounded(&argv, "udevadm trigger", left, events)
+            .map_err(|e| format!("{admin}: {e}"))?;
         match status {
             Some(s) if s.exit_status() == Some(0) => {}
             Some(s) => return Err(format!("udevadm trigger {kind} {}", reap::describe(s))),
@@ -195,7 +229,10 @@ fn with_udev(p: &Programs, end: Instant, events: &mut Events, udev: &mut Udev) -
 /// what the kernel still does on its own; all bounded by `end`.
 fn settle(admin: &str, end: Instant, events: &mut Events) -> Report {
     let sys = Path::new("/sys");
-    let mut report = Report { udev: true, ..Report::default() };
+    let mut report = Report {
+        udev: true,
+        ..Report::default()
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut pending = Settle::new();
     loop {
@@ -206,16 +243,28 @@ fn settle(admin: &str, end: Instant, events: &mut Events) -> Report {
         }
         report.passes += 1;
         let secs = end.saturating_duration_since(now).as_secs().max(1);
-        let argv = [admin.to_string(), "settle".into(), format!("--timeout={secs}")];
-        let settled = run_bounded(&argv, "udevadm settle", Duration::from_secs(secs + 2), events)
-            .is_ok_and(|status| status.is_some_and(|s| s.exit_status() == Some(0)));
+        let argv = [
+            admin.to_string(),
+            "settle".into(),
+            format!("--timeout={secs}"),
+        ];
+        let settled = run_bounded(
+            &argv,
+            "udevadm settle",
+            Duration::from_secs(secs + 2),
+            events,
+        )
+        .is_ok_and(|status| status.is_some_and(|s| s.exit_status() == Some(0)));
         if !settled {
             report.timed_out = true;
             report.pending = Some("udev's event queue did not empty".into());
             break;
         }
         crate::debug!("udev: settle pass {} done", report.passes);
-        let new: Vec<String> = coldplug::modaliases(&sys.join("devices")).into_iter().filter(|m| seen.insert(m.clone())).collect();
+        let new: Vec<String> = coldplug::modaliases(&sys.join("devices"))
+            .into_iter()
+            .filter(|m| seen.insert(m.clone()))
+            .collect();
         pending.saw(&new, Instant::now());
         if new.is_empty() {
             report.pending = pending.pending(sys, Instant::now());
@@ -259,7 +308,11 @@ fn stop(udev: &mut Udev, events: &mut Events) {
 /// Names in `/proc/modules`, oldest first (the kernel lists newest first).
 fn loaded_modules() -> Vec<String> {
     let text = std::fs::read_to_string("/proc/modules").unwrap_or_default();
-    let mut names: Vec<String> = text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect();
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
     names.reverse();
     names
 }
@@ -274,7 +327,9 @@ mod tests {
         assert_eq!(Mode::parse(Some("auto")), Ok(Mode::Auto));
         assert_eq!(Mode::parse(None), Ok(Mode::On));
         assert_eq!(Mode::parse(Some("off")), Ok(Mode::Off));
-        assert!(Mode::parse(Some("yes-please")).unwrap_err().contains("auto, on or off"));
+        assert!(Mode::parse(Some("yes-please"))
+            .unwrap_err()
+            .contains("auto, on or off"));
     }
 
     #[test]
@@ -289,26 +344,38 @@ mod tests {
         assert_eq!(find(&root), None, "not executable");
         std::fs::set_permissions(&admin, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(find(&root), None, "no daemon");
-        symlink("/bin/udevadm-elsewhere", root.join("lib/systemd/systemd-udevd")).unwrap();
+        symlink(
+            "/bin/udevadm-elsewhere",
+            root.join("lib/systemd/systemd-udevd"),
+        )
+        .unwrap();
         assert_eq!(find(&root), None, "dangling link");
         std::fs::rename(&admin, root.join("bin/udevadm-elsewhere")).unwrap();
         symlink("udevadm-elsewhere", &admin).unwrap();
         std::fs::remove_file(root.join("lib/systemd/systemd-udevd")).unwrap();
         symlink("../../bin/udevadm", root.join("lib/systemd/systemd-udevd")).unwrap();
         let p = find(&root).unwrap();
-        assert_eq!((p.daemon, p.admin), (root.join("lib/systemd/systemd-udevd"), admin));
+        assert_eq!(
+            (p.daemon, p.admin),
+            (root.join("lib/systemd/systemd-udevd"), admin)
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn auto_uses_udev_when_present_on_warns_without_it() {
-        let p = Programs { daemon: "/sbin/udevd".into(), admin: "/bin/udevadm".into() };
+        let p = Programs {
+            daemon: "/sbin/udevd".into(),
+            admin: "/bin/udevadm".into(),
+        };
         assert_eq!(choose(Mode::Auto, Some(p.clone())), (Some(p.clone()), None));
         assert_eq!(choose(Mode::On, Some(p.clone())), (Some(p.clone()), None));
         assert_eq!(choose(Mode::Off, Some(p)), (None, None));
         assert_eq!(choose(Mode::Auto, None), (None, None));
         let (none, why) = choose(Mode::On, None);
         assert!(none.is_none());
-        assert!(why.unwrap().contains("rescue.udev=on, but the image has no udev daemon"));
+        assert!(why
+            .unwrap()
+            .contains("rescue.udev=on, but the image has no udev daemon"));
     }
 }

@@ -179,7 +179,9 @@ fn modules_are_decompressed_and_indexed() {
         "{softdep}"
     );
     let Some(modprobe) = kmod_tool("modprobe") else {
-        rescue_tests::skip("kmod's modprobe is not installed: checking the image with it (apt-get install kmod)");
+        rescue_tests::skip(
+            "kmod's modprobe is not installed: checking the image with it (apt-get install kmod)",
+        );
         return;
     };
     let shown = Command::new(modprobe)

@@ -10,7 +10,11 @@ use std::process::Command;
 /// Fails, saying why, unless the ext4 filesystem on `dev` (an image file
 /// or a block device) is clean.
 pub fn assert_ext4_clean(dev: &Path) -> Result<()> {
-    let fsck = Command::new("e2fsck").arg("-fn").arg(dev).output().context("running e2fsck (apt-get install e2fsprogs)")?;
+    let fsck = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(dev)
+        .output()
+        .context("running e2fsck (apt-get install e2fsprogs)")?;
     if !fsck.status.success() {
         bail!(
             "e2fsck -fn {} found problems ({}):\n{}{}",
@@ -22,11 +26,17 @@ pub fn assert_ext4_clean(dev: &Path) -> Result<()> {
     }
     let dump = Command::new("dumpe2fs").arg("-h").arg(dev).output()?;
     let text = String::from_utf8_lossy(&dump.stdout);
-    let features = text.lines().find(|l| l.starts_with("Filesystem features:")).unwrap_or("");
+    let features = text
+        .lines()
+        .find(|l| l.starts_with("Filesystem features:"))
+        .unwrap_or("");
     if features.contains("needs_recovery") {
         bail!("{}: the journal needs recovery: the filesystem was still mounted when the machine went down:\n{features}", dev.display());
     }
-    if !text.lines().any(|l| l.starts_with("Filesystem state:") && l.contains("clean")) {
+    if !text
+        .lines()
+        .any(|l| l.starts_with("Filesystem state:") && l.contains("clean"))
+    {
         bail!("{}: filesystem state is not clean:\n{text}", dev.display());
     }
     Ok(())
@@ -41,20 +51,42 @@ mod tests {
     /// that went down with it mounted leaves) fails.
     #[test]
     fn reports_a_journal_that_needs_recovery() {
-        let tools = ["mke2fs", "debugfs", "e2fsck"].iter().all(|t| Command::new(t).arg("-V").output().is_ok());
+        let tools = ["mke2fs", "debugfs", "e2fsck"]
+            .iter()
+            .all(|t| Command::new(t).arg("-V").output().is_ok());
         if !tools {
-            assert!(std::env::var_os("CI").is_none(), "e2fsprogs missing under CI");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "e2fsprogs missing under CI"
+            );
             eprintln!("SKIPPED: e2fsprogs is not installed");
             return;
         }
         let img = std::env::temp_dir().join(format!("rt-fsck-{}.img", std::process::id()));
-        let made = Command::new("mke2fs").args(["-q", "-F", "-t", "ext4"]).arg(&img).arg("16M").status().unwrap();
+        let made = Command::new("mke2fs")
+            .args(["-q", "-F", "-t", "ext4"])
+            .arg(&img)
+            .arg("16M")
+            .status()
+            .unwrap();
         assert!(made.success());
         assert_ext4_clean(&img).expect("a fresh filesystem is clean");
-        let set = Command::new("debugfs").args(["-w", "-R", "feature needs_recovery"]).arg(&img).output().unwrap();
-        assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+        let set = Command::new("debugfs")
+            .args(["-w", "-R", "feature needs_recovery"])
+            .arg(&img)
+            .output()
+            .unwrap();
+        assert!(
+            set.status.success(),
+            "{}",
+            String::from_utf8_lossy(&set.stderr)
+        );
         let err = assert_ext4_clean(&img).expect_err("needs_recovery must be reported");
-        assert!(format!("{err:#}").contains("needs recovery") || format!("{err:#}").contains("found problems"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("needs recovery")
+                || format!("{err:#}").contains("found problems"),
+            "{err:#}"
+        );
         std::fs::remove_file(&img).unwrap();
     }
 }

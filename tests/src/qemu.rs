@@ -65,7 +65,10 @@ pub struct BootOpts {
 
 impl BootOpts {
     pub fn new(kernel: impl Into<PathBuf>, initrd: impl Into<PathBuf>) -> Self {
-        Self::with_boot(Boot::Kernel { kernel: kernel.into(), initrd: initrd.into() })
+        Self::with_boot(Boot::Kernel {
+            kernel: kernel.into(),
+            initrd: initrd.into(),
+        })
     }
 
     /// A machine that boots through its firmware.
@@ -108,20 +111,30 @@ impl BootOpts {
             cmd.arg("-no-reboot");
         }
         if let Boot::Kernel { kernel, initrd } = &self.boot {
-            cmd.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd).args(["-append", &self.cmdline()]);
+            cmd.arg("-kernel")
+                .arg(kernel)
+                .arg("-initrd")
+                .arg(initrd)
+                .args(["-append", &self.cmdline()]);
         }
         for disk in &self.disks {
             cmd.arg("-drive")
                 .arg(format!("file={},format=raw,if=virtio", disk.display()));
         }
         if let Some(iso) = &self.cdrom {
-            cmd.arg("-drive").arg(format!("file={},format=raw,media=cdrom,if=ide,readonly=on", iso.display()));
+            cmd.arg("-drive").arg(format!(
+                "file={},format=raw,media=cdrom,if=ide,readonly=on",
+                iso.display()
+            ));
             // SeaBIOS tries the CD first, as a machine set to boot from it.
             cmd.args(["-boot", "order=dc"]);
         }
         if let Some(port) = self.ssh_port {
-            cmd.args(["-netdev", &format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22")])
-                .args(["-device", "virtio-net-pci,netdev=net0"]);
+            cmd.args([
+                "-netdev",
+                &format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22"),
+            ])
+            .args(["-device", "virtio-net-pci,netdev=net0"]);
         }
         cmd.args(&self.extra_args);
         cmd
@@ -405,7 +418,9 @@ fn stamp_lines(bytes: &[u8], at_line_start: &mut bool, started: Instant) -> Vec<
     let mut out = Vec::with_capacity(bytes.len() + 32);
     for &b in bytes {
         if *at_line_start {
-            out.extend_from_slice(format!("[host {:8.3}] ", started.elapsed().as_secs_f64()).as_bytes());
+            out.extend_from_slice(
+                format!("[host {:8.3}] ", started.elapsed().as_secs_f64()).as_bytes(),
+            );
         }
         out.push(b);
         *at_line_start = b == b'\n';

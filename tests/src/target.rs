@@ -48,8 +48,14 @@ pub fn module_files(kernel: &Kernel) -> Result<Vec<(PathBuf, String)>> {
 
 /// The same for any list of module paths (relative to the kernel's
 /// `kernel/` directory, without `.ko`).
-pub fn module_files_of<'a>(kernel: &Kernel, modules: impl IntoIterator<Item = &'a &'a str>) -> Result<Vec<(PathBuf, String)>> {
-    let dir = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
+pub fn module_files_of<'a>(
+    kernel: &Kernel,
+    modules: impl IntoIterator<Item = &'a &'a str>,
+) -> Result<Vec<(PathBuf, String)>> {
+    let dir = kernel
+        .modules
+        .as_ref()
+        .context("the test kernel has no modules directory")?;
     modules
         .into_iter()
         .map(|m| {
@@ -101,7 +107,10 @@ pub fn target_initrd_with(kernel: &Kernel, name: &str, init: &str) -> Result<Ini
     for (src, dst) in module_files(kernel)? {
         std::fs::copy(&src, tree.join(dst.trim_start_matches('/')))?;
     }
-    write_exec(&tree.join("init"), &init.replace("@MODULES@", &load_modules_sh()))?;
+    write_exec(
+        &tree.join("init"),
+        &init.replace("@MODULES@", &load_modules_sh()),
+    )?;
     image::pack(&tree, name)
 }
 
@@ -119,7 +128,8 @@ pub enum Layout {
     Grub,
 }
 
-const BLS_ENTRY: &str = "title Recovered system\nversion 6.1-test\nlinux /vmlinuz-test\ninitrd /initrd-test.img\n\
+const BLS_ENTRY: &str =
+    "title Recovered system\nversion 6.1-test\nlinux /vmlinuz-test\ninitrd /initrd-test.img\n\
                          options console=ttyS0 panic=-1 target.marker=bls\n";
 
 const GRUB_CFG: &str = "set default=\"Recovered system\"\nset timeout=5\n\
@@ -148,7 +158,12 @@ fn write_layout(root: &Path, layout: Layout) -> Result<()> {
 
 /// A fresh 256 MiB ext4 disk image (in target/test-images/NAME) holding
 /// the target system.
-pub fn target_disk(kernel: &Kernel, initrd: &Initramfs, layout: Layout, name: &str) -> Result<PathBuf> {
+pub fn target_disk(
+    kernel: &Kernel,
+    initrd: &Initramfs,
+    layout: Layout,
+    name: &str,
+) -> Result<PathBuf> {
     let dir = image::fresh_dir(name)?;
     let root = dir.join("root");
     std::fs::create_dir_all(root.join("boot"))?;
@@ -171,8 +186,11 @@ pub fn mke2fs(root: &Path, img: &Path, label: &str, size: &str) -> Result<()> {
         .output()
         .context("running mke2fs (apt-get install e2fsprogs)")?;
     if !out.status.success() {
-        bail!("mke2fs failed for {}: {}", img.display(), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "mke2fs failed for {}: {}",
+            img.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(())
 }
-

@@ -27,7 +27,8 @@ struct Ns {
 }
 
 fn skip_unless_root() -> bool {
-    !rescue_tests::is_root() && rescue_tests::skip("namespace tests need root (unshare --pid --mount)")
+    !rescue_tests::is_root()
+        && rescue_tests::skip("namespace tests need root (unshare --pid --mount)")
 }
 
 /// A scratch dir the namespace can see: the init mounts fresh tmpfs on
@@ -358,10 +359,22 @@ fn panic_in_main_loop_gives_emergency_shell() -> Result<()> {
 #[test]
 fn init_is_static_and_small() -> Result<()> {
     let init = paths::rescue_init()?;
-    let out = Command::new("file").arg("-b").arg(&init).output().context("running file(1)")?;
+    let out = Command::new("file")
+        .arg("-b")
+        .arg(&init)
+        .output()
+        .context("running file(1)")?;
     let desc = String::from_utf8_lossy(&out.stdout);
-    assert!(desc.contains("statically linked") || desc.contains("static-pie linked"), "{}: {desc}", init.display());
+    assert!(
+        desc.contains("statically linked") || desc.contains("static-pie linked"),
+        "{}: {desc}",
+        init.display()
+    );
     let size = std::fs::metadata(&init)?.len();
-    assert!(size <= 1024 * 1024, "{} is {size} bytes, over 1 MiB", init.display());
+    assert!(
+        size <= 1024 * 1024,
+        "{} is {size} bytes, over 1 MiB",
+        init.display()
+    );
     Ok(())
 }

@@ -214,8 +214,14 @@ mod boot_scripts {
         g.wait_for_re("50-not-executable: not executable, skipped", BOOT)?;
         g.wait_for_re("BOOT-FIRST-2", STEP)?;
         g.wait_for_re(r"boot script /etc/rescue-init/boot.d/10-first: ok", STEP)?;
-        g.wait_for_re(r"boot.d/20-fails: exited with status 3 \(\d+ ms\); boot goes on", STEP)?;
-        g.wait_for_re(r"boot.d/30-hangs: still running after 3s; stopping it", STEP)?;
+        g.wait_for_re(
+            r"boot.d/20-fails: exited with status 3 \(\d+ ms\); boot goes on",
+            STEP,
+        )?;
+        g.wait_for_re(
+            r"boot.d/30-hangs: still running after 3s; stopping it",
+            STEP,
+        )?;
         g.wait_for_re(r"boot.d/30-hangs: killed by signal 15", STEP)?;
         g.wait_for_re("BOOT-LAST-4", STEP)?;
         g.prompt(BOOT)?;
@@ -240,19 +246,29 @@ mod handoff {
     use rescue_tests::Kernel;
     use std::path::PathBuf;
 
-    const NAMED: &str = "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n";
+    const NAMED: &str =
+        "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n";
 
     /// Boots the rescue image with the target disk attached.
     fn start(handoff: &str, extra: &str, cmdline: &str) -> anyhow::Result<(Guest, PathBuf)> {
         start_with(fx::Layout::Named, handoff, extra, cmdline)
     }
 
-    fn start_with(layout: fx::Layout, handoff: &str, extra: &str, cmdline: &str) -> anyhow::Result<(Guest, PathBuf)> {
+    fn start_with(
+        layout: fx::Layout,
+        handoff: &str,
+        extra: &str,
+        cmdline: &str,
+    ) -> anyhow::Result<(Guest, PathBuf)> {
         let kernel = Kernel::get()?;
         let target = fx::target_initrd(&kernel)?;
         let disk = fx::target_disk(&kernel, &target, layout)?;
         let image = fx::rescue_image(&kernel, handoff, extra)?;
-        let g = common::boot_with_disks(image, &format!("rescue.run=/recover {cmdline}"), vec![disk.clone()])?;
+        let g = common::boot_with_disks(
+            image,
+            &format!("rescue.run=/recover {cmdline}"),
+            vec![disk.clone()],
+        )?;
         Ok((g, disk))
     }
 
@@ -262,7 +278,10 @@ mod handoff {
 
     fn lands(g: &mut Guest, marker: &str, record: bool) -> anyhow::Result<()> {
         g.wait_for_re("shutdown: kexec now", BOOT)?;
-        g.wait_for_re(&format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"), BOOT)?;
+        g.wait_for_re(
+            &format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"),
+            BOOT,
+        )?;
         g.wait_for_re("TARGET-DATA-OK", STEP)?;
         if record {
             g.wait_for_re("TARGET-RECORD-FOUND", STEP)?;
@@ -284,27 +303,50 @@ mod handoff {
 
     /// Without KERNEL the plan comes from the recovered system's boot
     /// configuration; the log names where each value came from.
-    fn detected(layout: fx::Layout, handoff: &str, marker: &str, source: &str) -> anyhow::Result<()> {
+    fn detected(
+        layout: fx::Layout,
+        handoff: &str,
+        marker: &str,
+        source: &str,
+    ) -> anyhow::Result<()> {
         let (mut g, disk) = start_with(layout, handoff, "", "rescue.after=handoff")?;
         g.wait_for_re("RECOVERY-DONE", BOOT)?;
-        g.wait_for_re(&format!(r"handoff: kernel /mnt/local/boot/vmlinuz-test \({source}"), STEP)?;
+        g.wait_for_re(
+            &format!(r"handoff: kernel /mnt/local/boot/vmlinuz-test \({source}"),
+            STEP,
+        )?;
         lands_in_target(&mut g, marker)?;
         fx::assert_disk_clean(&disk)
     }
 
     #[test]
     fn detects_debian_links() -> anyhow::Result<()> {
-        detected(fx::Layout::DebianLinks, "CMDLINE='console=ttyS0 panic=-1 target.marker=debian'\n", "debian", r"link [^)]*vmlinuz\)")
+        detected(
+            fx::Layout::DebianLinks,
+            "CMDLINE='console=ttyS0 panic=-1 target.marker=debian'\n",
+            "debian",
+            r"link [^)]*vmlinuz\)",
+        )
     }
 
     #[test]
     fn detects_a_bls_entry() -> anyhow::Result<()> {
-        detected(fx::Layout::Bls, "# all from the BLS entry\n", "bls", "BLS entry")
+        detected(
+            fx::Layout::Bls,
+            "# all from the BLS entry\n",
+            "bls",
+            "BLS entry",
+        )
     }
 
     #[test]
     fn detects_the_grub_default_entry() -> anyhow::Result<()> {
-        detected(fx::Layout::Grub, "ROOT=/mnt/local\n", "grub", r#"GRUB entry "Recovered system""#)
+        detected(
+            fx::Layout::Grub,
+            "ROOT=/mnt/local\n",
+            "grub",
+            r#"GRUB entry "Recovered system""#,
+        )
     }
 
     /// `rescue-init kexec` with kexec-tools' flags from the rescue shell:
@@ -315,10 +357,15 @@ mod handoff {
         let (mut g, disk) = start("# not used\n", "", "")?;
         g.wait_for_re("RECOVERY-DONE", BOOT)?;
         g.prompt(BOOT)?;
-        let load = "/init kexec -l /mnt/local/boot/vmlinuz-test --initrd=/mnt/local/boot/initrd-test.img \
+        let load =
+            "/init kexec -l /mnt/local/boot/vmlinuz-test --initrd=/mnt/local/boot/initrd-test.img \
                     --command-line='console=ttyS0 panic=-1 target.marker=cli'";
         let state = "echo RC=$? LOADED=$(cat /sys/kernel/kexec_loaded)";
-        g.sh(&format!("rm /run/rescue-init/handoff; {load}; {state}"), "RC=0 LOADED=1", BOOT)?;
+        g.sh(
+            &format!("rm /run/rescue-init/handoff; {load}; {state}"),
+            "RC=0 LOADED=1",
+            BOOT,
+        )?;
         g.sh(&format!("/init kexec -u; {state}"), "RC=0 LOADED=0", STEP)?;
         g.sh(&format!("{load}; {state}"), "RC=0 LOADED=1", BOOT)?;
         g.send_line("/init kexec -e")?;
@@ -336,7 +383,11 @@ mod handoff {
         // session does not hang it up; /recover waits until it writes.
         let writer = "setsid sh -c \"trap '' TERM HUP; exec 3>>/mnt/local/held.log; while :; do echo x >&3; sleep 0.1; done\" &\n\
                       while [ ! -s /mnt/local/held.log ]; do sleep 0.1; done";
-        let (mut g, disk) = start(&handoff, writer, "rescue.after=handoff rescue.stop-timeout=1")?;
+        let (mut g, disk) = start(
+            &handoff,
+            writer,
+            "rescue.after=handoff rescue.stop-timeout=1",
+        )?;
         g.wait_for_re("RECOVERY-DONE", BOOT)?;
         g.wait_for_re(r"pid \d+ \(sh\) ignored SIGTERM", STEP)?;
         lands_in_target(&mut g, "stubborn")?;
@@ -348,7 +399,8 @@ mod handoff {
     /// and `poweroff` still leaves the disk clean.
     #[test]
     fn missing_kernel_takes_the_fallback() -> anyhow::Result<()> {
-        let handoff = "ROOT=/mnt/local\nKERNEL=/boot/no-such-kernel\nCMDLINE=quiet\nFALLBACK=shell\n";
+        let handoff =
+            "ROOT=/mnt/local\nKERNEL=/boot/no-such-kernel\nCMDLINE=quiet\nFALLBACK=shell\n";
         let (mut g, disk) = start(handoff, "", "rescue.after=handoff")?;
         g.wait_for_re(r"handoff: [^\r\n]*no-such-kernel[^\r\n]*", BOOT)?;
         g.wait_for_re(r"FALLBACK=shell", STEP)?;
@@ -379,7 +431,11 @@ mod handoff {
     fn corrupt_kernel_falls_back_to_reboot() -> anyhow::Result<()> {
         let handoff = "KERNEL=/boot/corrupt\nCMDLINE=quiet\n";
         let extra = "dd if=/dev/urandom of=/mnt/local/boot/corrupt bs=1k count=64 2>/dev/null";
-        refused_then_reboots(handoff, extra, r"handoff: the plan does not pass its checks: kernel: /mnt/local/boot/corrupt: not an x86 kernel")
+        refused_then_reboots(
+            handoff,
+            extra,
+            r"handoff: the plan does not pass its checks: kernel: /mnt/local/boot/corrupt: not an x86 kernel",
+        )
     }
 
     #[test]
@@ -397,13 +453,35 @@ mod handoff {
         let (mut g, _disk) = start(&handoff, "", "")?;
         g.wait_for_re("RECOVERY-DONE", BOOT)?;
         g.prompt(BOOT)?;
-        let caps = g.sh("/init handoff check --load; echo CHECK-RC=$?", r"CHECK-RC=(\d+)\r?\n", BOOT)?;
-        anyhow::ensure!(caps[1] == "0", "handoff check --load failed:\n{}", g.console_since_cursor());
-        anyhow::ensure!(g.console().contains("loaded with FileLoad"), "check --load did not report the load");
-        g.sh("printf 'KERNEL=/boot/vmlinuz-test\\nBOGUS\\n' > /tmp/bad", "", STEP)?;
-        let caps = g.sh("/init handoff check /tmp/bad; echo CHECK-RC=$?", r"CHECK-RC=(\d+)\r?\n", STEP)?;
+        let caps = g.sh(
+            "/init handoff check --load; echo CHECK-RC=$?",
+            r"CHECK-RC=(\d+)\r?\n",
+            BOOT,
+        )?;
+        anyhow::ensure!(
+            caps[1] == "0",
+            "handoff check --load failed:\n{}",
+            g.console_since_cursor()
+        );
+        anyhow::ensure!(
+            g.console().contains("loaded with FileLoad"),
+            "check --load did not report the load"
+        );
+        g.sh(
+            "printf 'KERNEL=/boot/vmlinuz-test\\nBOGUS\\n' > /tmp/bad",
+            "",
+            STEP,
+        )?;
+        let caps = g.sh(
+            "/init handoff check /tmp/bad; echo CHECK-RC=$?",
+            r"CHECK-RC=(\d+)\r?\n",
+            STEP,
+        )?;
         anyhow::ensure!(caps[1] != "0", "a garbage handoff file passed the check");
-        anyhow::ensure!(g.console().contains("/tmp/bad:2"), "the error does not name /tmp/bad:2");
+        anyhow::ensure!(
+            g.console().contains("/tmp/bad:2"),
+            "the error does not name /tmp/bad:2"
+        );
         Ok(())
     }
 }
@@ -449,7 +527,13 @@ mod compressors {
 
     #[test]
     fn every_compressor_boots_to_a_shell() -> anyhow::Result<()> {
-        for (method, level) in [("zstd", ""), ("xz", ""), ("xz", "0"), ("lz4", ""), ("none", "")] {
+        for (method, level) in [
+            ("zstd", ""),
+            ("xz", ""),
+            ("xz", "0"),
+            ("lz4", ""),
+            ("none", ""),
+        ] {
             let mut spec = ImageSpec::new(&format!("compress-{method}{level}"));
             spec.compress = method.into();
             if !level.is_empty() {

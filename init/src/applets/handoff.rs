@@ -45,7 +45,12 @@ pub fn main(argv: &[String]) -> i32 {
         eprintln!("{USAGE}");
         return 2;
     }
-    run(&argv[2..], Some(&load_and_unload), &mut io::stdout().lock(), &mut io::stderr().lock())
+    run(
+        &argv[2..],
+        Some(&load_and_unload),
+        &mut io::stdout().lock(),
+        &mut io::stderr().lock(),
+    )
 }
 
 /// `--load`: really load the planned kernel, then unload it.

@@ -60,7 +60,10 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             },
         }
     }
-    let actions = [o.load.is_some(), o.exec, o.force, o.unload].iter().filter(|b| **b).count();
+    let actions = [o.load.is_some(), o.exec, o.force, o.unload]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if actions == 0 {
         return Err(format!("nothing to do\n{USAGE}"));
     }
@@ -97,8 +100,12 @@ fn run(o: &Opts) -> Result<(), String> {
             (None, true) => reuse_cmdline()?,
             (None, false) => String::new(),
         };
-        let method = kexec::load(kernel, o.initrd.as_deref(), &cmdline).map_err(|e| e.to_string())?;
-        eprintln!("rescue-init kexec: loaded {} ({method:?})", kernel.display());
+        let method =
+            kexec::load(kernel, o.initrd.as_deref(), &cmdline).map_err(|e| e.to_string())?;
+        eprintln!(
+            "rescue-init kexec: loaded {} ({method:?})",
+            kernel.display()
+        );
     }
     if o.force {
         rustix::fs::sync();
@@ -112,8 +119,13 @@ fn run(o: &Opts) -> Result<(), String> {
 
 /// This kernel's command line without the boot loader's BOOT_IMAGE=.
 fn reuse_cmdline() -> Result<String, String> {
-    let line = std::fs::read_to_string("/proc/cmdline").map_err(|e| format!("/proc/cmdline: {e}"))?;
-    Ok(line.split_whitespace().filter(|w| !w.starts_with("BOOT_IMAGE=")).collect::<Vec<_>>().join(" "))
+    let line =
+        std::fs::read_to_string("/proc/cmdline").map_err(|e| format!("/proc/cmdline: {e}"))?;
+    Ok(line
+        .split_whitespace()
+        .filter(|w| !w.starts_with("BOOT_IMAGE="))
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 fn exec_cleanly() -> Result<(), String> {
@@ -121,11 +133,19 @@ fn exec_cleanly() -> Result<(), String> {
         return Err("no kernel is loaded (use -l first)".into());
     }
     if pid1_is_us() {
-        return crate::sys::kill_raw(1, Request::Kexec.signal()).map_err(|e| format!("signalling PID 1: {e}"));
+        return crate::sys::kill_raw(1, Request::Kexec.signal())
+            .map_err(|e| format!("signalling PID 1: {e}"));
     }
     if Path::new("/run/systemd/system").is_dir() {
-        let status = Command::new("systemctl").arg("kexec").status().map_err(|e| format!("systemctl kexec: {e}"))?;
-        return if status.success() { Ok(()) } else { Err(format!("systemctl kexec failed ({status})")) };
+        let status = Command::new("systemctl")
+            .arg("kexec")
+            .status()
+            .map_err(|e| format!("systemctl kexec: {e}"))?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(format!("systemctl kexec failed ({status})"))
+        };
     }
     eprintln!("rescue-init kexec: PID 1 is neither rescue-init nor systemd: syncing and remounting read-only myself");
     rustix::fs::sync();
@@ -140,7 +160,10 @@ fn exec_cleanly() -> Result<(), String> {
 
 /// Whether PID 1 runs this very binary (the rescue image's /init).
 fn pid1_is_us() -> bool {
-    match (std::fs::metadata("/proc/1/exe"), std::fs::metadata("/proc/self/exe")) {
+    match (
+        std::fs::metadata("/proc/1/exe"),
+        std::fs::metadata("/proc/self/exe"),
+    ) {
         (Ok(a), Ok(b)) => {
             use std::os::unix::fs::MetadataExt;
             a.dev() == b.dev() && a.ino() == b.ino()
@@ -159,7 +182,15 @@ mod tests {
 
     #[test]
     fn kexec_tools_flags() {
-        let o = parse(&args(&["-s", "-l", "/boot/vmlinuz", "--initrd=/boot/initrd.img", "--append", "root=/dev/sda1 ro"])).unwrap();
+        let o = parse(&args(&[
+            "-s",
+            "-l",
+            "/boot/vmlinuz",
+            "--initrd=/boot/initrd.img",
+            "--append",
+            "root=/dev/sda1 ro",
+        ]))
+        .unwrap();
         assert_eq!(o.load.as_deref(), Some(Path::new("/boot/vmlinuz")));
         assert_eq!(o.initrd.as_deref(), Some(Path::new("/boot/initrd.img")));
         assert_eq!(o.cmdline.as_deref(), Some("root=/dev/sda1 ro"));
@@ -173,6 +204,8 @@ mod tests {
         assert!(parse(&args(&["-u", "-e"])).is_err());
         assert!(parse(&args(&["-l"])).unwrap_err().contains("needs a value"));
         assert!(parse(&args(&["-l", "k", "--reuse-cmdline", "--append=x"])).is_err());
-        assert!(parse(&args(&["--bogus"])).unwrap_err().contains("unknown option"));
+        assert!(parse(&args(&["--bogus"]))
+            .unwrap_err()
+            .contains("unknown option"));
     }
 }

@@ -8,7 +8,8 @@
 //! success, as in kmod), 1 on failure, 2 on bad usage.
 
 use crate::modules::{
-    kernel_release, remove, Backend, Config, Index, KernelBackend, LoadError, Loader, Location, Step, MODULES_ROOT,
+    kernel_release, remove, Backend, Config, Index, KernelBackend, LoadError, Loader, Location,
+    Step, MODULES_ROOT,
 };
 use kmodfmt::normalize;
 use std::io::{self, Write};

@@ -22,7 +22,11 @@ struct Opts {
 }
 
 fn parse(name: &str, args: &[String]) -> Result<Opts, String> {
-    let mut o = Opts { force: false, no_sync: false, firmware: false };
+    let mut o = Opts {
+        force: false,
+        no_sync: false,
+        firmware: false,
+    };
     for a in args {
         match a.as_str() {
             "-f" | "--force" => o.force = true,
@@ -64,7 +68,14 @@ pub fn main(argv: &[String]) -> i32 {
     if opts.force {
         return force(name, req, opts.no_sync);
     }
-    ask_pid1(name, if opts.firmware { Request::FirmwareReboot } else { req })
+    ask_pid1(
+        name,
+        if opts.firmware {
+            Request::FirmwareReboot
+        } else {
+            req
+        },
+    )
 }
 
 /// Signals the request to PID 1, which carries it out cleanly.

@@ -30,10 +30,16 @@ fn parse_shutdown(args: &[String]) -> Result<Request, String> {
             "-r" | "--reboot" => req = Request::Reboot,
             "-h" | "-P" | "--poweroff" => req = Request::Poweroff,
             "-H" | "--halt" => req = Request::Halt,
-            "-c" => return Err("no delayed shutdown is pending (rescue-init does not schedule them)".into()),
+            "-c" => {
+                return Err(
+                    "no delayed shutdown is pending (rescue-init does not schedule them)".into(),
+                )
+            }
             "now" | "+0" | "0" if !seen_time => seen_time = true,
             t if !seen_time && (t.starts_with('+') || t.contains(':')) => {
-                return Err(format!("delayed shutdown {t:?} is not supported; use `sleep N; shutdown now`"))
+                return Err(format!(
+                    "delayed shutdown {t:?} is not supported; use `sleep N; shutdown now`"
+                ))
             }
             o if o.starts_with('-') => return Err(format!("unknown option {o:?}")),
             // The wall message: there is nobody else to tell.

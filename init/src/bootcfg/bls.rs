@@ -96,12 +96,10 @@ pub fn choose<'a>(
     saved: Option<&str>,
 ) -> Option<(&'a Entry, String)> {
     if let Some(p) = pattern.filter(|p| !p.starts_with('@')) {
-        let found = entries
-            .iter()
-            .find(|e| {
-                let conf = format!("{}.conf", e.id);
-                matches(p.as_bytes(), e.id.as_bytes()) || matches(p.as_bytes(), conf.as_bytes())
-            });
+        let found = entries.iter().find(|e| {
+            let conf = format!("{}.conf", e.id);
+            matches(p.as_bytes(), e.id.as_bytes()) || matches(p.as_bytes(), conf.as_bytes())
+        });
         if let Some(e) = found {
             return Some((e, format!("loader.conf default {p:?}")));
         }

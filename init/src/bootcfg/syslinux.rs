@@ -27,7 +27,6 @@ const BOOT_KEYWORDS: &[&str] = &[
 /// `kernel FILE` extensions that syslinux does not boot as Linux.
 const NOT_LINUX: &[&str] = &[".c32", ".com", ".cbt", ".bs", ".bss", ".0", ".img", ".bin"];
 
-
 #[derive(Debug, Default)]
 struct Label {
     name: String,

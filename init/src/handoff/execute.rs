@@ -31,7 +31,10 @@ pub fn decide(req: Request, handoff_file: &Path, recorded_cmdline: &Path) -> Dec
         Err(e) if e.is_missing() => return without_handoff(req, handoff_file),
         Err(e) => {
             crate::error!("handoff: {e}");
-            let fallback = handoff::read(handoff_file).ok().and_then(|f| f.fallback).map_or(Fallback::Reboot, |v| v.value);
+            let fallback = handoff::read(handoff_file)
+                .ok()
+                .and_then(|f| f.fallback)
+                .map_or(Fallback::Reboot, |v| v.value);
             return fall_back(fallback, "the handoff file is unusable");
         }
     };
@@ -45,7 +48,10 @@ pub fn decide(req: Request, handoff_file: &Path, recorded_cmdline: &Path) -> Dec
         (Action::Reboot, _) => Decision::Plain(Request::Reboot),
         (Action::Poweroff, _) => Decision::Plain(Request::Poweroff),
         (Action::Shell, _) => {
-            crate::warn!("handoff: ACTION=shell in {}: staying in the rescue system", handoff_file.display());
+            crate::warn!(
+                "handoff: ACTION=shell in {}: staying in the rescue system",
+                handoff_file.display()
+            );
             Decision::Stay
         }
     }
@@ -53,11 +59,17 @@ pub fn decide(req: Request, handoff_file: &Path, recorded_cmdline: &Path) -> Dec
 
 fn without_handoff(req: Request, handoff_file: &Path) -> Decision {
     if req == Request::Kexec && kexec::loaded() {
-        crate::info!("kexec requested: no {}, using the kernel already loaded", handoff_file.display());
+        crate::info!(
+            "kexec requested: no {}, using the kernel already loaded",
+            handoff_file.display()
+        );
         return Decision::Kexec(Fallback::Reboot);
     }
     if req == Request::Kexec {
-        crate::warn!("kexec requested but there is no {} and no kernel loaded: rebooting", handoff_file.display());
+        crate::warn!(
+            "kexec requested but there is no {} and no kernel loaded: rebooting",
+            handoff_file.display()
+        );
     }
     Decision::Plain(Request::Reboot)
 }
@@ -71,7 +83,13 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
     crate::info!("handoff: command line {:?} ({})", k.cmdline.0, k.cmdline.1);
     let checked = validate(k);
     if !checked.is_ok() {
-        return fall_back(fallback, &format!("the plan does not pass its checks: {}", checked.problems().join("; ")));
+        return fall_back(
+            fallback,
+            &format!(
+                "the plan does not pass its checks: {}",
+                checked.problems().join("; ")
+            ),
+        );
     }
     let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
     match kexec::load(&k.kernel.0, initrd, &k.cmdline.0) {
@@ -111,7 +129,11 @@ fn record(k: &KexecPlan) {
         Err(e) => return crate::warn!("handoff: no kexec record written: {e}"),
     };
     let path = dir.join("rescue-init-kexec.log");
-    let res = std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| f.write_all(msg.as_bytes()));
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(msg.as_bytes()));
     match res {
         Ok(()) => crate::info!("handoff: recorded in {}", path.display()),
         Err(e) => crate::warn!("handoff: cannot write {}: {e}", path.display()),
@@ -120,10 +142,17 @@ fn record(k: &KexecPlan) {
 
 /// `YYYY-MM-DD HH:MM:SS UTC` without a time zone database.
 fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86400, secs % 86400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Hinnant's method).

@@ -53,10 +53,10 @@ mod tests;
 
 pub(crate) use error::HandoffError;
 pub(crate) use execute::{decide, Decision};
-pub(crate) use file::{Action, Fallback};
 pub use file::{parse, HandoffFile};
-pub(crate) use plan::{KexecPlan, Plan};
+pub(crate) use file::{Action, Fallback};
 pub use plan::build;
+pub(crate) use plan::{KexecPlan, Plan};
 pub(crate) use resolve::resolve_in_root;
 pub(crate) use validate::{validate, CMDLINE_MAX};
 

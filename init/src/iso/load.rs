@@ -9,9 +9,9 @@
 //! image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP) kexec-tools' classic
 //! kexec_load is tried on the memfds through `/proc/PID/fd/N`.
 
-use crate::bootcfg::entry::BootEntry;
 use super::fs::Iso;
 use super::Error;
+use crate::bootcfg::entry::BootEntry;
 use crate::kexec::{self, KexecError, Method};
 use crate::sys;
 use rustix::fs::{MemfdFlags, SealFlags};
@@ -160,13 +160,13 @@ pub fn load_files(
             kexec::Class::Other => return Err(KexecError::Failed { path, source: e }),
             kexec::Class::Unsupported => {
                 let initrd_path = initrd.map(MemFile::proc_path);
-                kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline).map_err(|fallback| {
-                    KexecError::NoFallback {
+                kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline).map_err(
+                    |fallback| KexecError::NoFallback {
                         path,
                         source: e,
                         fallback,
-                    }
-                })?;
+                    },
+                )?;
                 Method::KexecTools
             }
         },
@@ -187,7 +187,9 @@ mod tests {
         for errno in [libc::EPERM, libc::EKEYREJECTED, libc::ENOKEY, libc::EBADMSG] {
             assert!(matches!(class(errno), kexec::Class::Refused(_)), "{errno}");
         }
-        assert!(matches!(class(libc::EPERM), kexec::Class::Refused(why) if why.contains("lockdown")));
+        assert!(
+            matches!(class(libc::EPERM), kexec::Class::Refused(why) if why.contains("lockdown"))
+        );
         for errno in [libc::ENOSYS, libc::EINVAL, libc::ENOEXEC, libc::EOPNOTSUPP] {
             assert!(matches!(class(errno), kexec::Class::Unsupported), "{errno}");
         }

@@ -80,7 +80,11 @@ impl Backend for KernelBackend {
     fn users(&self, name: &str) -> Users {
         let dir = self.sys_root.join("module").join(name);
         let mut holders: Vec<String> = std::fs::read_dir(dir.join("holders"))
-            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         crate::sort::sort(&mut holders);
         let refcnt = std::fs::read_to_string(dir.join("refcnt"))

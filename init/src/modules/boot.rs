@@ -54,7 +54,10 @@ pub struct BootOptions {
 /// readiness line. `None` when there is no module index (logged).
 pub fn boot(explicit: &[String], deadline: Duration) -> Option<Report> {
     helper();
-    boot_with(&BootOptions::running(explicit, deadline), KernelBackend::new())
+    boot_with(
+        &BootOptions::running(explicit, deadline),
+        KernelBackend::new(),
+    )
 }
 
 /// The first half of either bring-up (built-in or udev): points the
@@ -63,7 +66,10 @@ pub fn boot(explicit: &[String], deadline: Duration) -> Option<Report> {
 /// module index) for coldplug to go on with.
 pub fn prepare(explicit: &[String]) -> Option<Loader<KernelBackend>> {
     helper();
-    prepare_with(&BootOptions::running(explicit, COLDPLUG_DEADLINE), KernelBackend::new())
+    prepare_with(
+        &BootOptions::running(explicit, COLDPLUG_DEADLINE),
+        KernelBackend::new(),
+    )
 }
 
 impl BootOptions {

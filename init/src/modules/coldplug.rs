@@ -119,7 +119,11 @@ pub fn run_with<B: Backend>(
                     crate::debug!("coldplug: waiting: {}", pending.as_deref().unwrap_or(""));
                 }
                 report.pending = pending;
-                let pause = if waited < quiet { RESCAN_PAUSE.min(quiet - waited) } else { RESCAN_PAUSE };
+                let pause = if waited < quiet {
+                    RESCAN_PAUSE.min(quiet - waited)
+                } else {
+                    RESCAN_PAUSE
+                };
                 std::thread::sleep(pause.min(end - now));
                 continue;
             }

@@ -3,9 +3,9 @@
 //! lists of modules to load at boot.
 
 use super::parse::{alias_words, parse_modules_load, softdep_words};
+use crate::line_error::LineError;
 use kmodfmt::glob::matches;
 use kmodfmt::{check_name, normalize, normalize_alias, SoftDeps};
-use crate::line_error::LineError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -141,7 +141,11 @@ impl Config {
     /// Modules that modprobe.d `alias` lines give for `key` (normalised).
     pub fn match_alias(&self, key: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for (_, m) in self.aliases.iter().filter(|(p, _)| matches(p.as_bytes(), key.as_bytes())) {
+        for (_, m) in self
+            .aliases
+            .iter()
+            .filter(|(p, _)| matches(p.as_bytes(), key.as_bytes()))
+        {
             if !out.contains(m) {
                 out.push(m.clone());
             }
@@ -152,7 +156,11 @@ impl Config {
     /// Soft dependencies modprobe.d adds for `name`.
     pub fn softdeps(&self, name: &str) -> SoftDeps {
         let mut all = SoftDeps::default();
-        for (_, d) in self.softdeps.iter().filter(|(p, _)| matches(p.as_bytes(), name.as_bytes())) {
+        for (_, d) in self
+            .softdeps
+            .iter()
+            .filter(|(p, _)| matches(p.as_bytes(), name.as_bytes()))
+        {
             all.extend(d);
         }
         all

@@ -27,7 +27,12 @@ impl Uevents {
     /// Opens a non-blocking socket subscribed to the kernel's uevents.
     pub fn open() -> io::Result<Uevents> {
         let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
-        let fd = socket_with(AddressFamily::NETLINK, SocketType::DGRAM, flags, Some(netlink::KOBJECT_UEVENT))?;
+        let fd = socket_with(
+            AddressFamily::NETLINK,
+            SocketType::DGRAM,
+            flags,
+            Some(netlink::KOBJECT_UEVENT),
+        )?;
         bind(&fd, &SocketAddrNetlink::new(0, KERNEL_GROUP))?;
         Ok(Uevents { fd })
     }
@@ -63,7 +68,11 @@ pub fn parse(msg: &[u8]) -> Option<Uevent> {
             modalias = std::str::from_utf8(v).ok().map(str::to_string);
         }
     }
-    Some(Uevent { action: action.to_string(), devpath: devpath.to_string(), modalias })
+    Some(Uevent {
+        action: action.to_string(),
+        devpath: devpath.to_string(),
+        modalias,
+    })
 }
 
 /// The modalias to load modules for, if this event asks for any.
@@ -84,7 +93,10 @@ mod tests {
         let ev = parse(msg).unwrap();
         assert_eq!(ev.action, "add");
         assert_eq!(ev.devpath, "/devices/pci0000:00/0000:00:05.0");
-        assert_eq!(wanted(&ev), Some("pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02"));
+        assert_eq!(
+            wanted(&ev),
+            Some("pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02")
+        );
         let rm = parse(b"remove@/devices/x\0MODALIAS=pci:v1\0").unwrap();
         assert_eq!(wanted(&rm), None);
         let no_alias = parse(b"add@/devices/virtual/block/loop0\0ACTION=add\0").unwrap();

@@ -2,9 +2,9 @@
 //! depends on, which aliases it answers to, what is built in.
 
 use super::parse::{parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_softdep};
+use crate::line_error::LineError;
 use kmodfmt::glob::{is_pattern, matches};
 use kmodfmt::{normalize_alias, SoftDeps};
-use crate::line_error::LineError;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};

@@ -227,7 +227,10 @@ impl<B: Backend> Loader<B> {
             }
         };
         let file_name = path.file_name().unwrap_or_default().to_string_lossy();
-        if kmodfmt::SUFFIXES[1..].iter().any(|s| file_name.ends_with(s)) {
+        if kmodfmt::SUFFIXES[1..]
+            .iter()
+            .any(|s| file_name.ends_with(s))
+        {
             return Err(LoadError::Compressed { name, path });
         }
         match self.backend.load(&path, &step.params) {

@@ -8,7 +8,9 @@ use kmodfmt::dep::DepLine;
 use kmodfmt::{normalize_alias, BadLine, SoftDeps};
 
 fn in_file(file: &str, bad: Vec<BadLine>) -> Vec<LineError> {
-    bad.into_iter().map(|b| LineError::new(file, b.line, b.msg)).collect()
+    bad.into_iter()
+        .map(|b| LineError::new(file, b.line, b.msg))
+        .collect()
 }
 
 fn normalize_patterns(pairs: &mut [(String, String)]) {

@@ -45,14 +45,22 @@ pub struct Removed {
 
 /// Unloads the modules `query` names (a module name or an alias) and
 /// their unused dependencies; with `dry_run` only says what it would do.
-pub fn remove<B: Backend>(loader: &mut Loader<B>, query: &str, dry_run: bool) -> Result<Removed, RemoveError> {
+pub fn remove<B: Backend>(
+    loader: &mut Loader<B>,
+    query: &str,
+    dry_run: bool,
+) -> Result<Removed, RemoveError> {
     let mut names: Vec<String> = match loader.resolve(query) {
         Ok(found) => found.into_iter().map(|m| m.name).collect(),
         Err(_) => vec![normalize(query)],
     };
     // An alias naming several modules (crypto-crc32c): those loaded.
     if names.len() > 1 {
-        let loaded: Vec<String> = names.iter().filter(|n| loader.backend.is_loaded(n)).cloned().collect();
+        let loaded: Vec<String> = names
+            .iter()
+            .filter(|n| loader.backend.is_loaded(n))
+            .cloned()
+            .collect();
         if !loaded.is_empty() {
             names = loaded;
         }
@@ -64,10 +72,18 @@ pub fn remove<B: Backend>(loader: &mut Loader<B>, query: &str, dry_run: bool) ->
     Ok(done)
 }
 
-fn remove_one<B: Backend>(loader: &mut Loader<B>, root: &str, dry_run: bool, done: &mut Removed) -> Result<(), RemoveError> {
+fn remove_one<B: Backend>(
+    loader: &mut Loader<B>,
+    root: &str,
+    dry_run: bool,
+    done: &mut Removed,
+) -> Result<(), RemoveError> {
     let steps = unload_order(loader, root);
     let name = root.to_string();
-    if steps.iter().any(|s| s.name == root && s.location == Location::Builtin) {
+    if steps
+        .iter()
+        .any(|s| s.name == root && s.location == Location::Builtin)
+    {
         return Err(RemoveError::Builtin { name });
     }
     if !loader.backend.is_loaded(root) {
@@ -83,7 +99,10 @@ fn remove_one<B: Backend>(loader: &mut Loader<B>, root: &str, dry_run: bool, don
             done.modules.push(n);
             continue;
         }
-        if step.location == Location::Builtin || done.modules.contains(&n) || !loader.backend.is_loaded(&n) {
+        if step.location == Location::Builtin
+            || done.modules.contains(&n)
+            || !loader.backend.is_loaded(&n)
+        {
             continue;
         }
         if let Some(users) = still_used(loader, &n, &done.modules) {
@@ -107,7 +126,12 @@ fn unload_order<B: Backend>(loader: &Loader<B>, root: &str) -> Vec<Step> {
     };
     if !steps.iter().any(|s| s.name == root) {
         let location = Location::Missing;
-        steps.push(Step { name: root.to_string(), location, params: String::new(), soft: false });
+        steps.push(Step {
+            name: root.to_string(),
+            location,
+            params: String::new(),
+            soft: false,
+        });
     }
     steps.reverse();
     steps
@@ -117,20 +141,34 @@ fn unload_order<B: Backend>(loader: &Loader<B>, root: &str) -> Vec<Step> {
 /// holds one reference), or `None` when nothing does.
 fn still_used<B: Backend>(loader: &Loader<B>, name: &str, gone: &[String]) -> Option<Users> {
     let users = loader.backend.users(name);
-    let (leaving, holders): (Vec<String>, Vec<String>) = users.holders.into_iter().partition(|h| gone.contains(h));
+    let (leaving, holders): (Vec<String>, Vec<String>) =
+        users.holders.into_iter().partition(|h| gone.contains(h));
     let refcnt = users.refcnt.saturating_sub(leaving.len() as u32);
     (!holders.is_empty() || refcnt > 0).then_some(Users { holders, refcnt })
 }
 
-fn unload<B: Backend>(loader: &mut Loader<B>, name: &str, dry_run: bool) -> Result<(), RemoveError> {
+fn unload<B: Backend>(
+    loader: &mut Loader<B>,
+    name: &str,
+    dry_run: bool,
+) -> Result<(), RemoveError> {
     if dry_run {
         return Ok(());
     }
-    loader.backend.remove(name).map_err(|source| match source.raw_os_error() {
-        Some(libc::EWOULDBLOCK | libc::EBUSY) => {
-            RemoveError::InUse { name: name.to_string(), users: loader.backend.users(name) }
-        }
-        Some(libc::ENOENT) => RemoveError::NotLoaded { name: name.to_string() },
-        _ => RemoveError::Unload { name: name.to_string(), source },
-    })
+    loader
+        .backend
+        .remove(name)
+        .map_err(|source| match source.raw_os_error() {
+            Some(libc::EWOULDBLOCK | libc::EBUSY) => RemoveError::InUse {
+                name: name.to_string(),
+                users: loader.backend.users(name),
+            },
+            Some(libc::ENOENT) => RemoveError::NotLoaded {
+                name: name.to_string(),
+            },
+            _ => RemoveError::Unload {
+                name: name.to_string(),
+                source,
+            },
+        })
 }

@@ -83,7 +83,9 @@ fn delay_use(sys_root: &Path) -> Duration {
         Some(ms) => ms.trim().parse().ok().map(Duration::from_millis),
         None => text.parse().ok().map(Duration::from_secs),
     };
-    parsed.unwrap_or(DEFAULT_DELAY_USE).min(Duration::from_secs(60))
+    parsed
+        .unwrap_or(DEFAULT_DELAY_USE)
+        .min(Duration::from_secs(60))
 }
 
 /// Interfaces bound to a USB storage driver (the links in the driver's
@@ -92,7 +94,9 @@ fn storage_interfaces(sys_root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for driver in STORAGE_DRIVERS {
         let dir = sys_root.join("bus/usb/drivers").join(driver);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             // Device links are `BUS-PORT:CONFIG.INTF`; the rest is
@@ -110,7 +114,9 @@ fn storage_interfaces(sys_root: &Path) -> Vec<PathBuf> {
 /// found something) or it has no host at all (the probe failed or has
 /// not made one: nothing to wait for).
 fn scanned(intf: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(intf) else { return true };
+    let Ok(entries) = std::fs::read_dir(intf) else {
+        return true;
+    };
     entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("host"))
@@ -137,7 +143,10 @@ mod tests {
         let t0 = Instant::now();
         s.saw(&["pci:v00001B36d0000000D".to_string()], t0);
         assert_eq!(s.pending(&t.path, t0), None);
-        s.saw(&["usb:v1D6Bp0003d0601dc09dsc00dp03ic09isc00ip00in00".to_string()], t0);
+        s.saw(
+            &["usb:v1D6Bp0003d0601dc09dsc00dp03ic09isc00ip00in00".to_string()],
+            t0,
+        );
         assert!(s.pending(&t.path, t0 + Duration::from_millis(10)).is_some());
         assert_eq!(s.pending(&t.path, t0 + USB_QUIET), None);
     }
@@ -146,7 +155,10 @@ mod tests {
     fn usb_storage_host_without_target_is_scanning_until_its_bound() {
         let t = TempDir::new();
         let intf = "bus/usb/drivers/usb-storage/2-1:1.0";
-        t.write(&format!("{intf}/host7/scsi_host/host7/proc_name"), "usb-storage");
+        t.write(
+            &format!("{intf}/host7/scsi_host/host7/proc_name"),
+            "usb-storage",
+        );
         t.write("bus/usb/drivers/usb-storage/bind", "");
         t.write("module/usb_storage/parameters/delay_use", "1\n");
         let mut s = Settle::new();
@@ -156,7 +168,10 @@ mod tests {
         assert!(s.pending(&t.path, t0 + Duration::from_secs(2)).is_some());
         // delay_use + grace have passed: a stick without LUNs does not
         // hold the boot any longer.
-        assert_eq!(s.pending(&t.path, t0 + Duration::from_secs(1) + SCAN_GRACE), None);
+        assert_eq!(
+            s.pending(&t.path, t0 + Duration::from_secs(1) + SCAN_GRACE),
+            None
+        );
         // The scan found its disk.
         let mut s = Settle::new();
         t.write(&format!("{intf}/host7/target7:0:0/7:0:0:0/type"), "0");

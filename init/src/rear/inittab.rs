@@ -40,7 +40,9 @@ pub struct Inittab {
 impl Inittab {
     /// Entries that apply in `level`: no runlevels listed means all.
     pub fn in_level(&self, level: char) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(move |e| e.runlevels.is_empty() || e.runlevels.contains(level))
+        self.entries
+            .iter()
+            .filter(move |e| e.runlevels.is_empty() || e.runlevels.contains(level))
     }
 }
 
@@ -57,7 +59,11 @@ pub fn parse(file: &str, text: &str) -> (Inittab, Vec<LineError>) {
         match parse_line(idx + 1, line) {
             Ok(e) if e.action == Action::Initdefault => match e.runlevels.chars().next() {
                 Some(c) if e.runlevels.len() == 1 => tab.default_level = Some(c),
-                _ => errors.push(LineError::new(file, idx + 1, format!("initdefault needs one runlevel, got {:?}", e.runlevels))),
+                _ => errors.push(LineError::new(
+                    file,
+                    idx + 1,
+                    format!("initdefault needs one runlevel, got {:?}", e.runlevels),
+                )),
             },
             Ok(e) => tab.entries.push(e),
             Err(msg) => errors.push(LineError::new(file, idx + 1, msg)),
@@ -68,13 +74,20 @@ pub fn parse(file: &str, text: &str) -> (Inittab, Vec<LineError>) {
 
 fn parse_line(line: usize, text: &str) -> Result<Entry, String> {
     let mut fields = text.splitn(4, ':');
-    let (Some(id), Some(runlevels), Some(action), Some(process)) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
-        return Err(format!("expected id:runlevels:action:process, got {text:?}"));
+    let (Some(id), Some(runlevels), Some(action), Some(process)) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(format!(
+            "expected id:runlevels:action:process, got {text:?}"
+        ));
     };
     if id.is_empty() || id.len() > 4 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(format!("bad id {id:?} (1 to 4 letters or digits)"));
     }
-    if let Some(c) = runlevels.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='c' | 'A'..='C' | 's' | 'S')) {
+    if let Some(c) = runlevels
+        .chars()
+        .find(|c| !matches!(c, '0'..='9' | 'a'..='c' | 'A'..='C' | 's' | 'S'))
+    {
         return Err(format!("bad runlevel {c:?} in {runlevels:?}"));
     }
     let action = parse_action(action)?;
@@ -82,7 +95,13 @@ fn parse_line(line: usize, text: &str) -> Result<Entry, String> {
     if process.is_empty() && !matches!(action, Action::Initdefault | Action::Off) {
         return Err(format!("entry {id:?} has no process"));
     }
-    Ok(Entry { line, id: id.to_string(), runlevels: runlevels.to_string(), action, process })
+    Ok(Entry {
+        line,
+        id: id.to_string(),
+        runlevels: runlevels.to_string(),
+        action,
+        process,
+    })
 }
 
 fn parse_action(a: &str) -> Result<Action, String> {
@@ -95,7 +114,8 @@ fn parse_action(a: &str) -> Result<Action, String> {
         "respawn" => Action::Respawn,
         "off" => Action::Off,
         "initdefault" => Action::Initdefault,
-        "ondemand" | "powerwait" | "powerfail" | "powerokwait" | "powerfailnow" | "ctrlaltdel" | "kbrequest" => Action::Other,
+        "ondemand" | "powerwait" | "powerfail" | "powerokwait" | "powerfailnow" | "ctrlaltdel"
+        | "kbrequest" => Action::Other,
         other => return Err(format!("unknown action {other:?}")),
     })
 }
@@ -111,12 +131,24 @@ mod tests {
         let (tab, errors) = parse("inittab", REAR);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(tab.default_level, Some('3'));
-        let boot: Vec<_> = tab.entries.iter().filter(|e| e.action == Action::Bootwait).map(|e| e.process.as_str()).collect();
+        let boot: Vec<_> = tab
+            .entries
+            .iter()
+            .filter(|e| e.action == Action::Bootwait)
+            .map(|e| e.process.as_str())
+            .collect();
         assert_eq!(boot, ["/etc/scripts/boot", "/etc/scripts/system-setup"]);
-        let respawn: Vec<_> = tab.in_level('3').filter(|e| e.action == Action::Respawn).map(|e| e.id.as_str()).collect();
+        let respawn: Vec<_> = tab
+            .in_level('3')
+            .filter(|e| e.action == Action::Respawn)
+            .map(|e| e.id.as_str())
+            .collect();
         assert_eq!(respawn, ["sy", "t1", "t2", "t3", "t4", "t5", "ssh"]);
         let halt = tab.entries.iter().find(|e| e.id == "ha").expect("ha entry");
-        assert_eq!((halt.action, halt.runlevels.as_str(), halt.line), (Action::Wait, "0", 9));
+        assert_eq!(
+            (halt.action, halt.runlevels.as_str(), halt.line),
+            (Action::Wait, "0", 9)
+        );
     }
 
     #[test]
@@ -124,12 +156,32 @@ mod tests {
         let (tab, errors) = parse("/etc/inittab", include_str!("fixtures/garbled.inittab"));
         let msgs: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 6, "{msgs:#?}");
-        assert!(msgs[0].starts_with("/etc/inittab:2: expected id:runlevels:action:process"), "{}", msgs[0]);
+        assert!(
+            msgs[0].starts_with("/etc/inittab:2: expected id:runlevels:action:process"),
+            "{}",
+            msgs[0]
+        );
         assert!(msgs[1].starts_with("/etc/inittab:3: bad id"), "{}", msgs[1]);
-        assert!(msgs[2].starts_with("/etc/inittab:4: bad runlevel 'x'"), "{}", msgs[2]);
-        assert!(msgs[3].starts_with("/etc/inittab:5: unknown action \"sometimes\""), "{}", msgs[3]);
-        assert!(msgs[4].starts_with("/etc/inittab:6: entry \"em\" has no process"), "{}", msgs[4]);
-        assert!(msgs[5].starts_with("/etc/inittab:7: initdefault needs one runlevel"), "{}", msgs[5]);
+        assert!(
+            msgs[2].starts_with("/etc/inittab:4: bad runlevel 'x'"),
+            "{}",
+            msgs[2]
+        );
+        assert!(
+            msgs[3].starts_with("/etc/inittab:5: unknown action \"sometimes\""),
+            "{}",
+            msgs[3]
+        );
+        assert!(
+            msgs[4].starts_with("/etc/inittab:6: entry \"em\" has no process"),
+            "{}",
+            msgs[4]
+        );
+        assert!(
+            msgs[5].starts_with("/etc/inittab:7: initdefault needs one runlevel"),
+            "{}",
+            msgs[5]
+        );
         assert_eq!(tab.entries.len(), 2);
         assert_eq!(tab.entries[1].process, "/bin/echo a:b:c");
     }
@@ -139,7 +191,9 @@ mod tests {
         let mut rng = crate::test_rng::Rng(0x1a17);
         for _ in 0..2000 {
             let len = rng.below(200);
-            let bytes: Vec<u8> = (0..len).map(|_| b"ab:3#\n +respawnwait/ \x00\xff"[rng.below(22)]).collect();
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| b"ab:3#\n +respawnwait/ \x00\xff"[rng.below(22)])
+                .collect();
             let text = String::from_utf8_lossy(&bytes);
             let (tab, errors) = parse("fuzz", &text);
             assert!(tab.entries.len() + errors.len() <= text.lines().count());

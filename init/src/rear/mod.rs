@@ -53,13 +53,22 @@ pub fn detect(root: &Path) -> Option<Plan> {
     let mut plan = Plan::default();
     match std::fs::read_to_string(root.join(INITTAB)) {
         Ok(text) => from_inittab(&format!("/{INITTAB}"), &text, &mut plan),
-        Err(e) => plan.notes.push(format!("/{INITTAB}: {e}; running ReaR's boot and system-setup scripts")),
+        Err(e) => plan.notes.push(format!(
+            "/{INITTAB}: {e}; running ReaR's boot and system-setup scripts"
+        )),
     }
     if plan.steps.is_empty() {
-        plan.steps = vec![vec![format!("/{BOOT_SCRIPT}")], vec![format!("/{SETUP_SCRIPT}")]];
+        plan.steps = vec![
+            vec![format!("/{BOOT_SCRIPT}")],
+            vec![format!("/{SETUP_SCRIPT}")],
+        ];
     }
     let setup = format!("/{SETUP_SCRIPT}");
-    plan.services_at = plan.steps.iter().position(|s| s.iter().any(|w| w.contains(&setup))).unwrap_or(plan.steps.len());
+    plan.services_at = plan
+        .steps
+        .iter()
+        .position(|s| s.iter().any(|w| w.contains(&setup)))
+        .unwrap_or(plan.steps.len());
     if is_executable(&root.join(LOGIN)) {
         plan.login = Some(format!("/{LOGIN}"));
     }
@@ -68,35 +77,60 @@ pub fn detect(root: &Path) -> Option<Plan> {
 
 fn from_inittab(file: &str, text: &str, plan: &mut Plan) {
     let (tab, errors) = inittab::parse(file, text);
-    plan.notes.extend(errors.iter().map(|e| format!("{e} (line ignored)")));
+    plan.notes
+        .extend(errors.iter().map(|e| format!("{e} (line ignored)")));
     if !errors.is_empty() {
         // A typo must not cost the boot its setup: the two scripts run.
-        plan.notes.push(format!("{file} has errors; running ReaR's boot and system-setup scripts"));
+        plan.notes.push(format!(
+            "{file} has errors; running ReaR's boot and system-setup scripts"
+        ));
     }
     let level = tab.default_level.unwrap_or('3');
     // SysV order: sysinit, then boot/bootwait, then the default level's
     // wait/once entries.
     let sysinit = tab.entries.iter().filter(|e| e.action == Action::Sysinit);
-    let boot = tab.entries.iter().filter(|e| matches!(e.action, Action::Boot | Action::Bootwait));
-    let level_steps = tab.in_level(level).filter(|e| matches!(e.action, Action::Wait | Action::Once));
+    let boot = tab
+        .entries
+        .iter()
+        .filter(|e| matches!(e.action, Action::Boot | Action::Bootwait));
+    let level_steps = tab
+        .in_level(level)
+        .filter(|e| matches!(e.action, Action::Wait | Action::Once));
     if errors.is_empty() {
-        plan.steps = sysinit.chain(boot).chain(level_steps).map(|e| argv(&e.process)).collect();
+        plan.steps = sysinit
+            .chain(boot)
+            .chain(level_steps)
+            .map(|e| argv(&e.process))
+            .collect();
     }
     for e in tab.in_level(level).filter(|e| e.action == Action::Respawn) {
         if is_getty(e) {
-            plan.notes.push(format!("{file}:{} {}: a getty; the consoles get ReaR's login instead", e.line, e.id));
+            plan.notes.push(format!(
+                "{file}:{} {}: a getty; the consoles get ReaR's login instead",
+                e.line, e.id
+            ));
         } else {
-            plan.services.push(Service { name: format!("{file}:{} {}", e.line, e.id), argv: argv(&e.process) });
+            plan.services.push(Service {
+                name: format!("{file}:{} {}", e.line, e.id),
+                argv: argv(&e.process),
+            });
         }
     }
-    for e in tab.entries.iter().filter(|e| e.action == Action::Wait && !e.runlevels.is_empty() && !e.runlevels.contains(level)) {
-        plan.notes.push(format!("{file}:{} {} ({:?}): not run; rescue-init's shutdown replaces it", e.line, e.id, e.process));
+    for e in tab.entries.iter().filter(|e| {
+        e.action == Action::Wait && !e.runlevels.is_empty() && !e.runlevels.contains(level)
+    }) {
+        plan.notes.push(format!(
+            "{file}:{} {} ({:?}): not run; rescue-init's shutdown replaces it",
+            e.line, e.id, e.process
+        ));
     }
 }
 
 fn is_getty(e: &Entry) -> bool {
     let prog = e.process.split_whitespace().next().unwrap_or("");
-    Path::new(prog).file_name().is_some_and(|n| n.to_string_lossy().contains("getty"))
+    Path::new(prog)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("getty"))
 }
 
 /// SysV init's rule: a command with shell syntax goes through `sh -c`,
@@ -116,7 +150,8 @@ mod tests {
     use std::path::PathBuf;
 
     fn tree(name: &str, inittab: Option<&str>, login: bool) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("rescue-init-rear-{name}-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("rescue-init-rear-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("etc/scripts")).unwrap();
         std::fs::create_dir_all(root.join("bin")).unwrap();
@@ -138,13 +173,25 @@ mod tests {
     fn rear_tree_gives_the_inittab_plan() {
         let root = tree("plan", Some(include_str!("fixtures/rear.inittab")), true);
         let plan = detect(&root).expect("a ReaR tree");
-        assert_eq!(plan.steps, [vec!["/etc/scripts/boot".to_string()], vec!["/etc/scripts/system-setup".to_string()]]);
+        assert_eq!(
+            plan.steps,
+            [
+                vec!["/etc/scripts/boot".to_string()],
+                vec!["/etc/scripts/system-setup".to_string()]
+            ]
+        );
         let names: Vec<_> = plan.services.iter().map(|s| s.argv.join(" ")).collect();
         assert_eq!(names, ["/etc/scripts/run-syslog", "/etc/scripts/run-sshd"]);
         assert_eq!(plan.services_at, 1, "the daemons start with system-setup");
         assert_eq!(plan.login.as_deref(), Some("/bin/login"));
         assert_eq!(plan.notes.iter().filter(|n| n.contains("getty")).count(), 5);
-        assert!(plan.notes.iter().any(|n| n.contains(":9 ha") && n.contains("shutdown replaces it")), "{:#?}", plan.notes);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains(":9 ha") && n.contains("shutdown replaces it")),
+            "{:#?}",
+            plan.notes
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -154,16 +201,28 @@ mod tests {
         let plan = detect(&root).expect("a ReaR tree");
         assert_eq!(plan.steps.len(), 2);
         assert!(plan.services.is_empty() && plan.login.is_none());
-        assert!(plan.notes[0].starts_with("/etc/inittab: "), "{:?}", plan.notes);
+        assert!(
+            plan.notes[0].starts_with("/etc/inittab: "),
+            "{:?}",
+            plan.notes
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
     fn garbled_inittab_is_reported_and_the_scripts_still_run() {
-        let root = tree("garbled", Some("bo::bootwait:/etc/scripts/boot\nss:bootwait:/etc/scripts/system-setup\n"), false);
+        let root = tree(
+            "garbled",
+            Some("bo::bootwait:/etc/scripts/boot\nss:bootwait:/etc/scripts/system-setup\n"),
+            false,
+        );
         let plan = detect(&root).expect("a ReaR tree");
         assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
-        assert!(plan.notes[0].starts_with("/etc/inittab:2: expected"), "{:?}", plan.notes);
+        assert!(
+            plan.notes[0].starts_with("/etc/inittab:2: expected"),
+            "{:?}",
+            plan.notes
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -178,6 +237,9 @@ mod tests {
     #[test]
     fn shell_syntax_goes_through_sh() {
         assert_eq!(argv("/sbin/x --a b"), ["/sbin/x", "--a", "b"]);
-        assert_eq!(argv("/bin/x >/dev/null 2>&1"), ["/bin/sh", "-c", "exec /bin/x >/dev/null 2>&1"]);
+        assert_eq!(
+            argv("/bin/x >/dev/null 2>&1"),
+            ["/bin/sh", "-c", "exec /bin/x >/dev/null 2>&1"]
+        );
     }
 }

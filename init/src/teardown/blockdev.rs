@@ -34,7 +34,9 @@ pub struct Dm {
 }
 
 fn read_trimmed(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim_end_matches('\n').to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim_end_matches('\n').to_string())
 }
 
 /// Names in `sys/block` starting with `prefix`, in numeric order.
@@ -42,22 +44,37 @@ fn block_names(sys: &Path, prefix: &str) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(sys.join("block")) else {
         return Vec::new();
     };
-    let mut names: Vec<String> =
-        rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect();
+    let mut names: Vec<String> = rd
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
     crate::sort::sort_by_key(&mut names, |n| natural_key(n));
     names
 }
 
 /// `loop10` after `loop9`: (text before the number, the number, the rest).
 fn natural_key(name: &str) -> (String, u64, String) {
-    let start = name.find(|c: char| c.is_ascii_digit()).unwrap_or(name.len());
-    let end = name[start..].find(|c: char| !c.is_ascii_digit()).map_or(name.len(), |i| start + i);
-    (name[..start].to_string(), name[start..end].parse().unwrap_or(0), name[end..].to_string())
+    let start = name
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(name.len());
+    let end = name[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(name.len(), |i| start + i);
+    (
+        name[..start].to_string(),
+        name[start..end].parse().unwrap_or(0),
+        name[end..].to_string(),
+    )
 }
 
 fn list(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
         .unwrap_or_default();
     crate::sort::sort_by_key(&mut v, |n| natural_key(n));
     v
@@ -71,7 +88,11 @@ pub fn loops(sys: &Path) -> Vec<Loop> {
             let dir = sys.join("block").join(&name).join("loop");
             let backing = read_trimmed(&dir.join("backing_file"))?;
             let autoclear = read_trimmed(&dir.join("autoclear")).is_some_and(|s| s == "1");
-            Some(Loop { name, backing, autoclear })
+            Some(Loop {
+                name,
+                backing,
+                autoclear,
+            })
         })
         .collect()
 }
@@ -95,7 +116,11 @@ pub fn dms(sys: &Path) -> Vec<Dm> {
             let dir = sys.join("block").join(&name);
             let dm_name = read_trimmed(&dir.join("dm/name"))?;
             let holders = list(&dir.join("holders"));
-            Some(Dm { name, dm_name, holders })
+            Some(Dm {
+                name,
+                dm_name,
+                holders,
+            })
         })
         .collect();
     crate::sort::sort_by_key(&mut v, |d| !d.holders.is_empty());
@@ -165,7 +190,11 @@ pub(crate) mod tests {
         let s = temp_dir("sysfs");
         put(&s, "block/loop0/loop/backing_file", "/mnt/local/img.ext4\n");
         put(&s, "block/loop0/loop/autoclear", "0\n");
-        put(&s, "block/loop10/loop/backing_file", "/mnt/local/big image (deleted)\n");
+        put(
+            &s,
+            "block/loop10/loop/backing_file",
+            "/mnt/local/big image (deleted)\n",
+        );
         put(&s, "block/loop10/loop/autoclear", "1\n");
         std::fs::create_dir_all(s.join("block/loop2")).unwrap();
         put(&s, "block/md0/md/array_state", "clean\n");
@@ -189,13 +218,24 @@ pub(crate) mod tests {
         assert_eq!(
             loops,
             vec![
-                Loop { name: "loop0".into(), backing: "/mnt/local/img.ext4".into(), autoclear: false },
-                Loop { name: "loop10".into(), backing: "/mnt/local/big image (deleted)".into(), autoclear: true },
+                Loop {
+                    name: "loop0".into(),
+                    backing: "/mnt/local/img.ext4".into(),
+                    autoclear: false
+                },
+                Loop {
+                    name: "loop10".into(),
+                    backing: "/mnt/local/big image (deleted)".into(),
+                    autoclear: true
+                },
             ]
         );
         let mds = mds(&s);
         assert_eq!(mds.len(), 2);
-        assert_eq!((mds[0].name.as_str(), mds[0].state.as_str()), ("md0", "clean"));
+        assert_eq!(
+            (mds[0].name.as_str(), mds[0].state.as_str()),
+            ("md0", "clean")
+        );
         assert_eq!(mds[1].state, "clear");
         let dms = dms(&s);
         let names: Vec<&str> = dms.iter().map(|d| d.name.as_str()).collect();
@@ -223,9 +263,15 @@ pub(crate) mod tests {
         assert_eq!(dev_name(&s, 253, 0).as_deref(), Some("dm-0"));
         assert_eq!(dev_name(&s, 253, 9), None);
         let p = protected(&s, &[mi(253, "/"), mi(253, "/mnt")]);
-        let want: BTreeSet<String> = ["dm-0", "md0", "vda2"].iter().map(|s| s.to_string()).collect();
+        let want: BTreeSet<String> = ["dm-0", "md0", "vda2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(p, want);
-        assert!(protected(&s, &[mi(0, "/")]).is_empty(), "an initramfs root has no device");
+        assert!(
+            protected(&s, &[mi(0, "/")]).is_empty(),
+            "an initramfs root has no device"
+        );
         std::fs::remove_dir_all(&s).unwrap();
     }
 

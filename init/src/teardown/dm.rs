@@ -13,7 +13,10 @@ pub(super) struct Dm;
 
 /// The devices not under the rescue system's root, holders last.
 fn active(cx: &Context) -> Vec<blockdev::Dm> {
-    blockdev::dms(Path::new(SYS)).into_iter().filter(|d| !cx.protected.contains(&d.name)).collect()
+    blockdev::dms(Path::new(SYS))
+        .into_iter()
+        .filter(|d| !cx.protected.contains(&d.name))
+        .collect()
 }
 
 fn key(dm: &blockdev::Dm) -> String {
@@ -22,7 +25,11 @@ fn key(dm: &blockdev::Dm) -> String {
 
 impl Target for Dm {
     fn words(&self) -> &'static Words {
-        &Words { done: "dm removed", one: "dm device", many: "dm devices" }
+        &Words {
+            done: "dm removed",
+            one: "dm device",
+            many: "dm devices",
+        }
     }
 
     fn left(&self, cx: &Context) -> Left {
@@ -44,10 +51,16 @@ impl Target for Dm {
             };
             match cx.op(&key, OP_TIMEOUT, remove) {
                 Some(Outcome::Done) => {
-                    crate::info!("teardown: device-mapper {} ({}) removed", dm.name, dm.dm_name);
+                    crate::info!(
+                        "teardown: device-mapper {} ({}) removed",
+                        dm.name,
+                        dm.dm_name
+                    );
                     n += 1;
                 }
-                Some(Outcome::Failed(Errno::BUSY)) => crate::debug!("{} ({}) busy", dm.name, dm.dm_name),
+                Some(Outcome::Failed(Errno::BUSY)) => {
+                    crate::debug!("{} ({}) busy", dm.name, dm.dm_name)
+                }
                 Some(Outcome::Failed(Errno::NXIO)) => {}
                 Some(Outcome::Failed(e)) => cx.give_up(&key, e),
                 Some(Outcome::Broken(why)) => cx.give_up(&key, why),
@@ -59,6 +72,14 @@ impl Target for Dm {
 
     fn report(&self, cx: &Context) -> Vec<String> {
         let left = active(cx).into_iter();
-        left.map(|dm| format!("device-mapper {} ({}) is still active{}", dm.name, dm.dm_name, cx.hung_note(&key(&dm)))).collect()
+        left.map(|dm| {
+            format!(
+                "device-mapper {} ({}) is still active{}",
+                dm.name,
+                dm.dm_name,
+                cx.hung_note(&key(&dm))
+            )
+        })
+        .collect()
     }
 }

@@ -18,7 +18,12 @@ pub struct Target {
 
 impl From<&crate::mountinfo::MountInfo> for Target {
     fn from(m: &crate::mountinfo::MountInfo) -> Self {
-        Target { mnt_id: m.id, major: m.major, minor: m.minor, mount_point: m.mount_point.clone() }
+        Target {
+            mnt_id: m.id,
+            major: m.major,
+            minor: m.minor,
+            mount_point: m.mount_point.clone(),
+        }
     }
 }
 
@@ -34,7 +39,10 @@ pub fn report(proc: &Path, targets: &[Target]) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(proc) else {
         return Vec::new();
     };
-    let mut pids: Vec<u32> = rd.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+    let mut pids: Vec<u32> = rd
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
     pids.sort_unstable();
     let mut lines = Vec::new();
     for pid in pids {
@@ -49,15 +57,23 @@ pub fn report(proc: &Path, targets: &[Target]) -> Vec<String> {
         if held.is_empty() {
             continue;
         }
-        let comm =
-            std::fs::read_to_string(dir.join("comm")).map(|c| c.trim_end().to_string()).unwrap_or_else(|_| "?".into());
+        let comm = std::fs::read_to_string(dir.join("comm"))
+            .map(|c| c.trim_end().to_string())
+            .unwrap_or_else(|_| "?".into());
         for (t, items) in held {
             let more = items.len().saturating_sub(MAX_ITEMS);
-            let mut text = items.into_iter().take(MAX_ITEMS).collect::<Vec<_>>().join(", ");
+            let mut text = items
+                .into_iter()
+                .take(MAX_ITEMS)
+                .collect::<Vec<_>>()
+                .join(", ");
             if more > 0 {
                 text.push_str(&format!(" and {more} more"));
             }
-            lines.push(format!("pid {pid} ({comm}) holds {}: {text}", targets[t].mount_point));
+            lines.push(format!(
+                "pid {pid} ({comm}) holds {}: {text}",
+                targets[t].mount_point
+            ));
         }
     }
     lines
@@ -72,11 +88,17 @@ fn scan_process(dir: &Path, targets: &[Target], add: &mut impl FnMut(usize, Stri
         }
     }
     let mut fds: Vec<u32> = std::fs::read_dir(dir.join("fd"))
-        .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     fds.sort_unstable();
     for fd in fds {
-        let Some(path) = link(&dir.join("fd").join(fd.to_string())) else { continue };
+        let Some(path) = link(&dir.join("fd").join(fd.to_string())) else {
+            continue;
+        };
         let info = std::fs::read_to_string(dir.join("fdinfo").join(fd.to_string())).ok();
         let t = match info.as_deref().and_then(fdinfo_mnt_id) {
             Some(id) => targets.iter().position(|t| t.mnt_id == id),
@@ -96,13 +118,17 @@ fn scan_process(dir: &Path, targets: &[Target], add: &mut impl FnMut(usize, Stri
 }
 
 fn link(p: &Path) -> Option<String> {
-    std::fs::read_link(p).ok().map(|l| l.to_string_lossy().into_owned())
+    std::fs::read_link(p)
+        .ok()
+        .map(|l| l.to_string_lossy().into_owned())
 }
 
 /// Whether `path` is `mp` or below it.
 fn under(path: &str, mp: &str) -> bool {
     match path.strip_prefix(mp) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/') || rest.starts_with(" (deleted)") || mp == "/",
+        Some(rest) => {
+            rest.is_empty() || rest.starts_with('/') || rest.starts_with(" (deleted)") || mp == "/"
+        }
         None => false,
     }
 }
@@ -120,18 +146,22 @@ fn by_path(targets: &[Target], path: &str) -> Option<usize> {
 /// A target on device `major:minor`; among several (bind mounts) the one
 /// whose mount point contains `path`.
 fn by_dev(targets: &[Target], major: u32, minor: u32, path: &str) -> Option<usize> {
-    let same: Vec<usize> =
-        (0..targets.len()).filter(|&i| targets[i].major == major && targets[i].minor == minor).collect();
+    let same: Vec<usize> = (0..targets.len())
+        .filter(|&i| targets[i].major == major && targets[i].minor == minor)
+        .collect();
     match same.as_slice() {
         [] => None,
         [one] => Some(*one),
-        several => by_path(targets, path).filter(|i| several.contains(i)).or(Some(several[0])),
+        several => by_path(targets, path)
+            .filter(|i| several.contains(i))
+            .or(Some(several[0])),
     }
 }
 
 /// The `mnt_id:` line of /proc/PID/fdinfo/FD (Linux 3.15+).
 fn fdinfo_mnt_id(text: &str) -> Option<u32> {
-    text.lines().find_map(|l| l.strip_prefix("mnt_id:")?.trim().parse().ok())
+    text.lines()
+        .find_map(|l| l.strip_prefix("mnt_id:")?.trim().parse().ok())
 }
 
 /// `addr perms offset MM:mm inode path`: the device (hex) and path of a
@@ -163,8 +193,17 @@ mod tests {
     }
 
     fn targets() -> Vec<Target> {
-        let t = |mnt_id, minor, mp: &str| Target { mnt_id, major: 254, minor, mount_point: mp.into() };
-        vec![t(30, 0, "/mnt/local"), t(31, 16, "/mnt/local/boot"), t(32, 0, "/srv/var")]
+        let t = |mnt_id, minor, mp: &str| Target {
+            mnt_id,
+            major: 254,
+            minor,
+            mount_point: mp.into(),
+        };
+        vec![
+            t(30, 0, "/mnt/local"),
+            t(31, 16, "/mnt/local/boot"),
+            t(32, 0, "/srv/var"),
+        ]
     }
 
     #[test]
@@ -176,7 +215,11 @@ mod tests {
         ln(&p, "100/cwd", "/mnt/local/boot/grub");
         ln(&p, "100/root", "/");
         ln(&p, "100/fd/3", "/mnt/local/var/log/x.log");
-        put(&p, "100/fdinfo/3", "pos:\t0\nflags:\t02100002\nmnt_id:\t30\nino:\t12\n");
+        put(
+            &p,
+            "100/fdinfo/3",
+            "pos:\t0\nflags:\t02100002\nmnt_id:\t30\nino:\t12\n",
+        );
         ln(&p, "100/fd/4", "pipe:[1234]");
         ln(&p, "100/fd/5", "/mnt/local/tmp/gone (deleted)");
         // 200: the bind mount at /srv/var is the same device as
@@ -219,7 +262,10 @@ mod tests {
         assert!(under("/mnt/local/x", "/mnt/local"));
         assert!(under("/mnt/local (deleted)", "/mnt/local"));
         assert!(!under("/mnt/localx", "/mnt/local"));
-        assert_eq!(parse_maps_line("a-b r--p 0 fd:01 5 /x y"), Some((0xfd, 1, "/x y")));
+        assert_eq!(
+            parse_maps_line("a-b r--p 0 fd:01 5 /x y"),
+            Some((0xfd, 1, "/x y"))
+        );
         assert_eq!(parse_maps_line("a-b rw-p 0 00:00 0 [heap]"), None);
         assert_eq!(parse_maps_line("a-b rw-p 0 00:05 7"), Some((0, 5, "")));
         assert_eq!(fdinfo_mnt_id("pos:\t0\nmnt_id:\t27\n"), Some(27));

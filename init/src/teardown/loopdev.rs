@@ -18,11 +18,21 @@ pub(super) struct Loops {
 
 impl Target for Loops {
     fn words(&self) -> &'static Words {
-        &Words { done: "loop detached", one: "loop", many: "loops" }
+        &Words {
+            done: "loop detached",
+            one: "loop",
+            many: "loops",
+        }
     }
 
     fn left(&self, cx: &Context) -> Left {
-        Left::items(blockdev::loops(Path::new(SYS)).into_iter().map(|l| l.name).filter(|n| !cx.protected.contains(n)).collect())
+        Left::items(
+            blockdev::loops(Path::new(SYS))
+                .into_iter()
+                .map(|l| l.name)
+                .filter(|n| !cx.protected.contains(n))
+                .collect(),
+        )
     }
 
     fn release(&mut self, cx: &mut Context) -> usize {
@@ -68,10 +78,21 @@ impl Target for Loops {
     }
 
     fn report(&self, cx: &Context) -> Vec<String> {
-        let left = blockdev::loops(Path::new(SYS)).into_iter().filter(|l| !cx.protected.contains(&l.name));
+        let left = blockdev::loops(Path::new(SYS))
+            .into_iter()
+            .filter(|l| !cx.protected.contains(&l.name));
         left.map(|l| {
-            let how = if l.autoclear { " (detaches itself when closed)" } else { "" };
-            format!("{} ({}) is still attached{how}{}", l.name, l.backing, cx.hung_note(&format!("detach {}", l.name)))
+            let how = if l.autoclear {
+                " (detaches itself when closed)"
+            } else {
+                ""
+            };
+            format!(
+                "{} ({}) is still attached{how}{}",
+                l.name,
+                l.backing,
+                cx.hung_note(&format!("detach {}", l.name))
+            )
         })
         .collect()
     }

@@ -12,25 +12,40 @@ pub(super) struct Md;
 /// The arrays not stopped yet, and not under the rescue system's root.
 fn running(cx: &Context) -> Vec<blockdev::Md> {
     let all = blockdev::mds(Path::new(SYS)).into_iter();
-    all.filter(|m| m.state != "clear" && !cx.protected.contains(&m.name)).collect()
+    all.filter(|m| m.state != "clear" && !cx.protected.contains(&m.name))
+        .collect()
 }
 
 impl Target for Md {
     fn words(&self) -> &'static Words {
-        &Words { done: "md stopped", one: "md array", many: "md arrays" }
+        &Words {
+            done: "md stopped",
+            one: "md array",
+            many: "md arrays",
+        }
     }
 
     fn left(&self, cx: &Context) -> Left {
-        Left::items(running(cx).into_iter().map(|m| format!("{} {}", m.name, m.state)).collect())
+        Left::items(
+            running(cx)
+                .into_iter()
+                .map(|m| format!("{} {}", m.name, m.state))
+                .collect(),
+        )
     }
 
     fn release(&mut self, cx: &mut Context) -> usize {
         let mut n = 0;
         for md in running(cx) {
             let key = format!("stop {}", md.name);
-            let state = Path::new(SYS).join("block").join(&md.name).join("md/array_state");
-            let stop =
-                move || std::fs::write(&state, "clear").map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO));
+            let state = Path::new(SYS)
+                .join("block")
+                .join(&md.name)
+                .join("md/array_state");
+            let stop = move || {
+                std::fs::write(&state, "clear")
+                    .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+            };
             match cx.op(&key, OP_TIMEOUT, stop) {
                 Some(Outcome::Done) => {
                     crate::info!("teardown: md array {} stopped (was {})", md.name, md.state);
@@ -47,6 +62,14 @@ impl Target for Md {
 
     fn report(&self, cx: &Context) -> Vec<String> {
         let left = running(cx).into_iter();
-        left.map(|md| format!("md array {} is still {}{}", md.name, md.state, cx.hung_note(&format!("stop {}", md.name)))).collect()
+        left.map(|md| {
+            format!(
+                "md array {} is still {}{}",
+                md.name,
+                md.state,
+                cx.hung_note(&format!("stop {}", md.name))
+            )
+        })
+        .collect()
     }
 }

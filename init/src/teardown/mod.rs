@@ -103,7 +103,10 @@ struct Left {
 
 impl Left {
     fn items(items: Vec<String>) -> Left {
-        Left { items, detail: None }
+        Left {
+            items,
+            detail: None,
+        }
     }
 }
 
@@ -128,18 +131,34 @@ impl<'e> Context<'e> {
         let protected = if host_owned {
             BTreeSet::new()
         } else {
-            mounts::read(MOUNTINFO).map(|all| blockdev::protected(Path::new(SYS), &all)).unwrap_or_default()
+            mounts::read(MOUNTINFO)
+                .map(|all| blockdev::protected(Path::new(SYS), &all))
+                .unwrap_or_default()
         };
         if !protected.is_empty() {
             let list: Vec<&str> = protected.iter().map(String::as_str).collect();
-            crate::info!("teardown: the rescue system's root is on {}: left alone", list.join(", "));
+            crate::info!(
+                "teardown: the rescue system's root is on {}: left alone",
+                list.join(", ")
+            );
         }
-        Context { events, host_owned, hung: BTreeSet::new(), failed: BTreeSet::new(), protected }
+        Context {
+            events,
+            host_owned,
+            hung: BTreeSet::new(),
+            failed: BTreeSet::new(),
+            protected,
+        }
     }
 
     /// Runs `f` with `timeout` unless `key` hung or failed for good before.
     /// Returns None when skipped or timed out (which is logged here).
-    fn op(&mut self, key: &str, timeout: Duration, f: impl FnOnce() -> Result<(), Errno>) -> Option<Outcome> {
+    fn op(
+        &mut self,
+        key: &str,
+        timeout: Duration,
+        f: impl FnOnce() -> Result<(), Errno>,
+    ) -> Option<Outcome> {
         if self.hung.contains(key) || self.failed.contains(key) {
             return None;
         }
@@ -214,7 +233,10 @@ fn passes(targets: &mut [Box<dyn Target>], cx: &mut Context) {
             crate::info!("teardown: pass {pass}: nothing left to release");
             return;
         }
-        let mut done: Vec<(&str, usize)> = targets.iter_mut().map(|t| (t.words().done, t.release(cx))).collect();
+        let mut done: Vec<(&str, usize)> = targets
+            .iter_mut()
+            .map(|t| (t.words().done, t.release(cx)))
+            .collect();
         let mut changed = done.iter().any(|(_, n)| *n > 0) || snapshot(targets, cx) != before;
         if !changed {
             for t in targets.iter_mut() {
@@ -245,7 +267,11 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn describe_done(done: &[(&str, usize)]) -> String {
-    let v: Vec<String> = done.iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{what} {n}")).collect();
+    let v: Vec<String> = done
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{what} {n}"))
+        .collect();
     if v.is_empty() {
         "nothing changed".into()
     } else {
@@ -275,17 +301,36 @@ fn describe_left(s: &Snapshot) -> String {
 mod tests {
     use super::*;
 
-    const SWAP: Words = Words { done: "swap off", one: "swap", many: "swaps" };
-    const MOUNT: Words = Words { done: "unmounted", one: "mount", many: "mounts" };
-    const LOOP: Words = Words { done: "loop detached", one: "loop", many: "loops" };
+    const SWAP: Words = Words {
+        done: "swap off",
+        one: "swap",
+        many: "swaps",
+    };
+    const MOUNT: Words = Words {
+        done: "unmounted",
+        one: "mount",
+        many: "mounts",
+    };
+    const LOOP: Words = Words {
+        done: "loop detached",
+        one: "loop",
+        many: "loops",
+    };
 
     #[test]
     fn pass_lines() {
         let d = [("swap off", 1), ("unmounted", 2), ("loop detached", 0)];
         assert_eq!(describe_done(&d), "swap off 1, unmounted 2");
         assert_eq!(describe_done(&[("swap off", 0)]), "nothing changed");
-        let mounts = Left { items: vec!["1 ro".into(), "2 rw".into()], detail: Some("1 read-write".into()) };
-        let s: Snapshot = vec![(&SWAP, Left::default()), (&MOUNT, mounts), (&LOOP, Left::items(vec!["loop0".into()]))];
+        let mounts = Left {
+            items: vec!["1 ro".into(), "2 rw".into()],
+            detail: Some("1 read-write".into()),
+        };
+        let s: Snapshot = vec![
+            (&SWAP, Left::default()),
+            (&MOUNT, mounts),
+            (&LOOP, Left::items(vec!["loop0".into()])),
+        ];
         assert_eq!(describe_left(&s), "2 mounts (1 read-write), 1 loop");
         assert_eq!(describe_left(&Snapshot::default()), "nothing");
     }

@@ -146,24 +146,33 @@ mod tests {
         let all = parse(CHROOT);
         let by_mp = |mp: &str| all.iter().find(|m| m.mount_point == mp).unwrap();
         assert!(super_ro(by_mp("/mnt/local/boot")));
-        assert!(!super_ro(by_mp("/srv/var")), "a read-only bind of a read-write filesystem");
+        assert!(
+            !super_ro(by_mp("/srv/var")),
+            "a read-only bind of a read-write filesystem"
+        );
     }
 
     #[test]
     fn only_read_only_leaves_under_a_released_parent_are_detached() {
         let all = parse(CHROOT);
         let rel = releasable(&all);
-        let d: Vec<&str> = detachable(&rel, &all).iter().map(|m| m.mount_point.as_str()).collect();
+        let d: Vec<&str> = detachable(&rel, &all)
+            .iter()
+            .map(|m| m.mount_point.as_str())
+            .collect();
         assert_eq!(d, ["/mnt/local/boot"]);
         // Read-only but with a mount on it: not a leaf.
-        let text = CHROOT
-            .replace("/mnt/local/boot rw,relatime - ext4 /dev/vdb ro", "/mnt/local/boot ro - ext4 /dev/vdb ro")
-            + "37 31 0:23 / /mnt/local/boot/efi rw - vfat /dev/vdc1 rw\n";
+        let text = CHROOT.replace(
+            "/mnt/local/boot rw,relatime - ext4 /dev/vdb ro",
+            "/mnt/local/boot ro - ext4 /dev/vdb ro",
+        ) + "37 31 0:23 / /mnt/local/boot/efi rw - vfat /dev/vdc1 rw\n";
         let all = parse(&text);
         let rel = releasable(&all);
         assert!(detachable(&rel, &all).is_empty());
         // Read-only under the rescue system's root: nothing to gain.
-        let all = parse("1 1 0:2 / / rw - rootfs rootfs rw\n40 1 7:0 / /mnt/img ro - ext4 /dev/loop0 ro\n");
+        let all = parse(
+            "1 1 0:2 / / rw - rootfs rootfs rw\n40 1 7:0 / /mnt/img ro - ext4 /dev/loop0 ro\n",
+        );
         let rel = releasable(&all);
         assert!(detachable(&rel, &all).is_empty());
     }

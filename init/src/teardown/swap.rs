@@ -15,11 +15,20 @@ pub(super) struct Swap;
 
 impl Target for Swap {
     fn words(&self) -> &'static Words {
-        &Words { done: "swap off", one: "swap", many: "swaps" }
+        &Words {
+            done: "swap off",
+            one: "swap",
+            many: "swaps",
+        }
     }
 
     fn left(&self, _cx: &Context) -> Left {
-        Left::items(swaps::read(PROC_SWAPS).into_iter().map(|s| s.path).collect())
+        Left::items(
+            swaps::read(PROC_SWAPS)
+                .into_iter()
+                .map(|s| s.path)
+                .collect(),
+        )
     }
 
     fn release(&mut self, cx: &mut Context) -> usize {
@@ -28,11 +37,16 @@ impl Target for Swap {
             let key = format!("swapoff {}", s.path);
             if s.deleted() {
                 if !cx.failed.contains(&key) {
-                    cx.give_up(&key, "the swap file was deleted while active and cannot be named to swapoff");
+                    cx.give_up(
+                        &key,
+                        "the swap file was deleted while active and cannot be named to swapoff",
+                    );
                 }
                 continue;
             }
-            let Ok(path) = CString::new(s.path.clone()) else { continue };
+            let Ok(path) = CString::new(s.path.clone()) else {
+                continue;
+            };
             let t0 = Instant::now();
             match cx.op(&key, SWAPOFF_TIMEOUT, move || crate::sys::swapoff(&path)) {
                 Some(Outcome::Done) => {
@@ -55,6 +69,13 @@ impl Target for Swap {
 
     fn report(&self, cx: &Context) -> Vec<String> {
         let left = swaps::read(PROC_SWAPS).into_iter();
-        left.map(|s| format!("swap {} is still active{}", s.path, cx.hung_note(&format!("swapoff {}", s.path)))).collect()
+        left.map(|s| {
+            format!(
+                "swap {} is still active{}",
+                s.path,
+                cx.hung_note(&format!("swapoff {}", s.path))
+            )
+        })
+        .collect()
     }
 }

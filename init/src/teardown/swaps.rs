@@ -32,7 +32,12 @@ pub fn parse(text: &str) -> Vec<Swap> {
             let kind = f.next()?.to_string();
             let size_kb = f.next()?.parse().ok()?;
             let used_kb = f.next()?.parse().ok()?;
-            Some(Swap { path, kind, size_kb, used_kb })
+            Some(Swap {
+                path,
+                kind,
+                size_kb,
+                used_kb,
+            })
         })
         .collect()
 }
@@ -40,7 +45,9 @@ pub fn parse(text: &str) -> Vec<Swap> {
 /// The active swap areas, or none when /proc/swaps cannot be read (no
 /// CONFIG_SWAP, no /proc).
 pub fn read(path: &str) -> Vec<Swap> {
-    std::fs::read_to_string(path).map(|t| parse(&t)).unwrap_or_default()
+    std::fs::read_to_string(path)
+        .map(|t| parse(&t))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -56,7 +63,15 @@ mod tests {
                     garbage\n";
         let v = parse(text);
         assert_eq!(v.len(), 3);
-        assert_eq!(v[0], Swap { path: "/dev/vdb2".into(), kind: "partition".into(), size_kb: 1048572, used_kb: 0 });
+        assert_eq!(
+            v[0],
+            Swap {
+                path: "/dev/vdb2".into(),
+                kind: "partition".into(),
+                size_kb: 1048572,
+                used_kb: 0
+            }
+        );
         assert_eq!(v[1].path, "/mnt/local/swapfile");
         assert_eq!((v[1].kind.as_str(), v[1].used_kb), ("file", 1024));
         assert!(!v[1].deleted());

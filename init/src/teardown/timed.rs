@@ -27,7 +27,11 @@ pub enum Outcome {
 /// Runs `f` in a child and waits up to `timeout` for it. When fork fails,
 /// `f` runs in PID 1 itself (not running it would be worse: a filesystem
 /// left read-write).
-pub fn call(events: &mut Events, timeout: Duration, f: impl FnOnce() -> Result<(), Errno>) -> Outcome {
+pub fn call(
+    events: &mut Events,
+    timeout: Duration,
+    f: impl FnOnce() -> Result<(), Errno>,
+) -> Outcome {
     let mut f = Some(f);
     let forked = sys::fork_call(|| {
         let Some(f) = f.take() else { return PANICKED };
@@ -71,10 +75,16 @@ pub fn call(events: &mut Events, timeout: Duration, f: impl FnOnce() -> Result<(
 /// Runs `f` in a child and returns what it wrote, or why there is nothing
 /// (or only part of it) after `timeout`. For scans of /proc that can block
 /// behind a process stuck in the kernel (its maps are behind mmap_lock).
-pub fn capture(events: &mut Events, timeout: Duration, f: impl FnOnce() -> String) -> Result<String, String> {
-    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+pub fn capture(
+    events: &mut Events,
+    timeout: Duration,
+    f: impl FnOnce() -> String,
+) -> Result<String, String> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| format!("pipe: {e}"))?;
     let pid = sys::fork_call(move || {
-        let text = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| "(the scan panicked)\n".into());
+        let text =
+            catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| "(the scan panicked)\n".into());
         let mut w = std::fs::File::from(w);
         match w.write_all(text.as_bytes()) {
             Ok(()) => 0,
@@ -95,7 +105,10 @@ pub fn capture(events: &mut Events, timeout: Duration, f: impl FnOnce() -> Strin
             break false;
         }
         let left = deadline - now;
-        let ts = rustix::time::Timespec { tv_sec: left.as_secs() as _, tv_nsec: left.subsec_nanos() as _ };
+        let ts = rustix::time::Timespec {
+            tv_sec: left.as_secs() as _,
+            tv_nsec: left.subsec_nanos() as _,
+        };
         let mut fds = [PollFd::new(&r, PollFlags::IN)];
         match poll(&mut fds, Some(&ts)) {
             Ok(0) | Err(Errno::INTR) => continue,
@@ -114,7 +127,9 @@ pub fn capture(events: &mut Events, timeout: Duration, f: impl FnOnce() -> Strin
         abandon(events, pid);
         return Err(format!("no answer within {timeout:?}; got so far:\n{text}"));
     }
-    events.wait_until(Instant::now() + Duration::from_secs(1), |ev| ev.take_exit(pid).is_some());
+    events.wait_until(Instant::now() + Duration::from_secs(1), |ev| {
+        ev.take_exit(pid).is_some()
+    });
     Ok(text)
 }
 
@@ -122,5 +137,7 @@ pub fn capture(events: &mut Events, timeout: Duration, f: impl FnOnce() -> Strin
 /// reap it; one stuck in an uninterruptible sleep stays behind.
 fn abandon(events: &mut Events, pid: i32) {
     let _ = sys::kill_raw(pid, libc::SIGKILL);
-    events.wait_until(Instant::now() + Duration::from_millis(200), |ev| ev.take_exit(pid).is_some());
+    events.wait_until(Instant::now() + Duration::from_millis(200), |ev| {
+        ev.take_exit(pid).is_some()
+    });
 }

@@ -42,22 +42,36 @@ fn releasable() -> Vec<MountInfo> {
 
 impl Target for Unmount {
     fn words(&self) -> &'static Words {
-        &Words { done: "unmounted", one: "mount", many: "mounts" }
+        &Words {
+            done: "unmounted",
+            one: "mount",
+            many: "mounts",
+        }
     }
 
     fn left(&self, _cx: &Context) -> Left {
         let rel = releasable();
         let rw = rel.iter().filter(|m| !mounts::super_ro(m)).count();
         // A mount remounted read-only counts as a change.
-        let items = rel.iter().map(|m| format!("{} {}", m.id, if mounts::super_ro(m) { "ro" } else { "rw" })).collect();
-        Left { items, detail: Some(format!("{rw} read-write")) }
+        let items = rel
+            .iter()
+            .map(|m| format!("{} {}", m.id, if mounts::super_ro(m) { "ro" } else { "rw" }))
+            .collect();
+        Left {
+            items,
+            detail: Some(format!("{rw} read-write")),
+        }
     }
 
     fn release(&mut self, cx: &mut Context) -> usize {
         let mut n = 0;
         for m in releasable().iter().rev() {
             let key = format!("umount {}", m.mount_point);
-            let flags = if mounts::network(m) { UnmountFlags::FORCE } else { UnmountFlags::empty() };
+            let flags = if mounts::network(m) {
+                UnmountFlags::FORCE
+            } else {
+                UnmountFlags::empty()
+            };
             let mp = m.mount_point.clone();
             match cx.op(&key, OP_TIMEOUT, move || unmount(mp.as_str(), flags)) {
                 Some(Outcome::Done) => {
@@ -82,7 +96,10 @@ impl Target for Unmount {
         if cx.host_owned {
             return Vec::new();
         }
-        vec![("remounted read-only", remount_read_only(cx)), ("detached lazily", self.detach_lazily(cx))]
+        vec![
+            ("remounted read-only", remount_read_only(cx)),
+            ("detached lazily", self.detach_lazily(cx)),
+        ]
     }
 
     fn report(&self, cx: &Context) -> Vec<String> {
@@ -94,10 +111,16 @@ impl Target for Unmount {
                 "READ-WRITE: recent writes may be lost"
             };
             let hung = cx.hung_note(&format!("umount {}", m.mount_point));
-            out.push(format!("{} is still mounted ({state}){hung}", mounts::describe(&m)));
+            out.push(format!(
+                "{} is still mounted ({state}){hung}",
+                mounts::describe(&m)
+            ));
         }
         for m in &self.detached {
-            out.push(format!("{} was detached lazily while busy (read-only)", mounts::describe(m)));
+            out.push(format!(
+                "{} was detached lazily while busy (read-only)",
+                mounts::describe(m)
+            ));
         }
         out
     }
@@ -118,7 +141,9 @@ impl Unmount {
         crate::warn!("teardown: still busy: {list}");
         self.named.extend(new.iter().map(|m| m.id));
         let targets: Vec<holders::Target> = new.iter().map(|m| holders::Target::from(*m)).collect();
-        match timed::capture(cx.events, SCAN_TIMEOUT, move || holders::report(Path::new(PROC), &targets).join("\n")) {
+        match timed::capture(cx.events, SCAN_TIMEOUT, move || {
+            holders::report(Path::new(PROC), &targets).join("\n")
+        }) {
             Ok(text) if text.trim().is_empty() => {
                 crate::warn!("teardown: no process holds a file, cwd or mapping on {list} (mounts on them, loop devices, swap or the kernel do)")
             }
@@ -140,7 +165,9 @@ impl Unmount {
         for m in mounts::detachable(&rel, &all) {
             let key = format!("detach {}", m.mount_point);
             let mp = m.mount_point.clone();
-            match cx.op(&key, OP_TIMEOUT, move || unmount(mp.as_str(), UnmountFlags::DETACH)) {
+            match cx.op(&key, OP_TIMEOUT, move || {
+                unmount(mp.as_str(), UnmountFlags::DETACH)
+            }) {
                 Some(Outcome::Done) => {
                     crate::warn!(
                         "teardown: {} busy and read-only: detached lazily (its data is safe; it lives on out of sight until its last user goes)",
@@ -164,7 +191,9 @@ fn remount_read_only(cx: &mut Context) -> usize {
     for m in releasable().iter().rev().filter(|m| !mounts::super_ro(m)) {
         let key = format!("remount {} read-only", m.mount_point);
         let mp = m.mount_point.clone();
-        match cx.op(&key, OP_TIMEOUT, move || mount_remount(mp.as_str(), MountFlags::RDONLY, "")) {
+        match cx.op(&key, OP_TIMEOUT, move || {
+            mount_remount(mp.as_str(), MountFlags::RDONLY, "")
+        }) {
             Some(Outcome::Done) => {
                 crate::info!("{} busy; remounted read-only", m.mount_point);
                 n += 1;
@@ -172,7 +201,10 @@ fn remount_read_only(cx: &mut Context) -> usize {
             // A file open for writing (or a swap file, a loop device)
             // on it: retried in a later pass if something changes.
             Some(Outcome::Failed(e)) => {
-                crate::warn!("{} busy and cannot be remounted read-only: {e}", m.mount_point)
+                crate::warn!(
+                    "{} busy and cannot be remounted read-only: {e}",
+                    m.mount_point
+                )
             }
             Some(Outcome::Broken(why)) => cx.give_up(&key, why),
             Some(Outcome::TimedOut) | None => {}

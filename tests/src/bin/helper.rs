@@ -33,9 +33,16 @@ fn run(args: Vec<String>) -> Result<()> {
         ["image", name] => println!("{}", ImageSpec::new(name).build()?.path.display()),
         ["demo"] => {
             let d = rescue_tests::demo::build()?;
-            for (name, path) in [("kernel", &d.kernel), ("image", &d.image), ("disk", &d.disk)] {
+            for (name, path) in [
+                ("kernel", &d.kernel),
+                ("image", &d.image),
+                ("disk", &d.disk),
+            ] {
                 // Single-quoted for the Makefile's eval.
-                println!("{name}='{}'", path.display().to_string().replace('\'', "'\\''"));
+                println!(
+                    "{name}='{}'",
+                    path.display().to_string().replace('\'', "'\\''")
+                );
             }
         }
         _ => bail!("usage: rescue-test-helper kernel | kernel-path | image NAME | demo"),

@@ -72,15 +72,28 @@ pub fn dm_name(vg: &str) -> String {
 /// for virtio disks, ext4 and device-mapper, from the server's own kernel.
 fn installer_image(root: &Root, work: &Path) -> Result<Initramfs> {
     let script = work.join("install.sh");
-    let text = INSTALL_SH.replace("@VGDM@", &dm_name(VG)).replace("@VG@", VG).replace("@BACKUP@", super::server::BACKUP_LABEL);
+    let text = INSTALL_SH
+        .replace("@VGDM@", &dm_name(VG))
+        .replace("@VG@", VG)
+        .replace("@BACKUP@", super::server::BACKUP_LABEL);
     crate::target::write_exec(&script, &text)?;
     let mut spec = ImageSpec::new("e2e-installer").file(&script, "/install.sh");
-    for m in ["virtio_pci", "virtio_blk", "ext4", "dm_mod", "crc32c_generic"] {
+    for m in [
+        "virtio_pci",
+        "virtio_blk",
+        "ext4",
+        "dm_mod",
+        "crc32c_generic",
+    ] {
         spec = spec.arg("--module").arg(m);
     }
     spec = spec.arg("--kver").arg(&root.release);
-    spec = spec.arg("--modules-dir").arg(root.modules().display().to_string());
-    spec = spec.arg("--kernel-config").arg(root.kernel_config().display().to_string());
+    spec = spec
+        .arg("--modules-dir")
+        .arg(root.modules().display().to_string());
+    spec = spec
+        .arg("--kernel-config")
+        .arg(root.kernel_config().display().to_string());
     spec.build()
 }
 
@@ -98,7 +111,12 @@ pub fn install(root: &Root, staging: &Path, disk: &Path, log_dir: &Path) -> Resu
     vm.wait_for("E2E-INSTALLED", INSTALL_TIMEOUT)?;
     let exit = vm.wait_exit(Duration::from_secs(120))?;
     if exit != ExitKind::PowerOff {
-        bail!("{}", vm.failure(&format!("the installer ended with {exit:?}, not a power-off")));
+        bail!(
+            "{}",
+            vm.failure(&format!(
+                "the installer ended with {exit:?}, not a power-off"
+            ))
+        );
     }
     Ok(())
 }

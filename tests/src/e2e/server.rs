@@ -41,7 +41,8 @@ pub const PACKAGES: &[&str] = &[
 /// The backup disk's filesystem label: ReaR's USB-style URL names it.
 pub const BACKUP_LABEL: &str = "REAR-000";
 /// Root's network address on QEMU's user network (its DHCP range).
-const NETWORK: &str = "[Match]\nName=en* eth*\n\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\nDNS=10.0.2.3\n";
+const NETWORK: &str =
+    "[Match]\nName=en* eth*\n\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\nDNS=10.0.2.3\n";
 const GRUB_DEFAULTS: &str = "GRUB_DEFAULT=0\nGRUB_TIMEOUT=1\nGRUB_DISTRIBUTOR=Debian\n\
 GRUB_CMDLINE_LINUX_DEFAULT=\"\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0,115200n8\"\n\
 GRUB_TERMINAL=serial\nGRUB_SERIAL_COMMAND=\"serial --unit=0 --speed=115200\"\n";
@@ -73,8 +74,19 @@ impl Root {
 
 /// Why the journey cannot run here, if it cannot.
 pub fn unavailable() -> Option<String> {
-    for (tool, package) in [("mmdebstrap", "mmdebstrap"), ("ssh", "openssh-client"), ("lvs", "lvm2"), ("debugfs", "e2fsprogs"), ("sfdisk", "fdisk")] {
-        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success()).unwrap_or(false);
+    for (tool, package) in [
+        ("mmdebstrap", "mmdebstrap"),
+        ("ssh", "openssh-client"),
+        ("lvs", "lvm2"),
+        ("debugfs", "e2fsprogs"),
+        ("sfdisk", "fdisk"),
+    ] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         if !found {
             return Some(format!("`{tool}` is missing (apt-get install {package})"));
         }
@@ -86,14 +98,22 @@ pub fn unavailable() -> Option<String> {
 pub fn debootstrap(dir: &Path) -> Result<Root> {
     let include = PACKAGES.join(",");
     run(Command::new("mmdebstrap")
-        .args(["--variant=minbase", "--quiet", &format!("--include={include}"), SUITE])
+        .args([
+            "--variant=minbase",
+            "--quiet",
+            &format!("--include={include}"),
+            SUITE,
+        ])
         .arg(dir))
     .context("building the server's Debian root (mmdebstrap)")?;
     let release = fs::read_dir(dir.join("boot"))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .find_map(|n| n.strip_prefix("vmlinuz-").map(str::to_owned))
         .context("the server root has no /boot/vmlinuz-*")?;
-    Ok(Root { dir: dir.to_path_buf(), release })
+    Ok(Root {
+        dir: dir.to_path_buf(),
+        release,
+    })
 }
 
 /// The admin's configuration: everything but the disk layout, which the
@@ -101,11 +121,20 @@ pub fn debootstrap(dir: &Path) -> Result<Root> {
 pub fn configure(root: &Root, ssh_pubkey: &str, local_conf: &str) -> Result<()> {
     let r = &root.dir;
     write(r, "etc/hostname", &format!("{HOSTNAME}\n"))?;
-    write(r, "etc/hosts", &format!("127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n"))?;
+    write(
+        r,
+        "etc/hosts",
+        &format!("127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n"),
+    )?;
     write(r, "etc/default/grub", GRUB_DEFAULTS)?;
     write(r, "etc/initramfs-tools/conf.d/modules-dep", INITRAMFS_DEP)?;
     write(r, "etc/systemd/network/10-wired.network", NETWORK)?;
-    run(Command::new("chroot").arg(r).args(["systemctl", "enable", "--quiet", "systemd-networkd"]))?;
+    run(Command::new("chroot").arg(r).args([
+        "systemctl",
+        "enable",
+        "--quiet",
+        "systemd-networkd",
+    ]))?;
     write(r, "root/.ssh/authorized_keys", ssh_pubkey)?;
     fs::create_dir_all(r.join("backup"))?;
     write(r, "etc/rear/local.conf", local_conf)?;
@@ -118,11 +147,26 @@ pub fn copy_deb(root: &Root) -> Result<String> {
     let dir = paths::target_dir();
     let deb = fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("rescue-init_") && n.to_string_lossy().ends_with("_amd64.deb")))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with("rescue-init_")
+                    && n.to_string_lossy().ends_with("_amd64.deb")
+            })
+        })
         .max_by_key(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
-        .with_context(|| format!("no rescue-init_*_amd64.deb in {}: run `make deb`", dir.display()))?;
-    let name = deb.file_name().context("deb name")?.to_string_lossy().into_owned();
-    fs::copy(&deb, root.dir.join("root").join(&name)).with_context(|| format!("copying {}", deb.display()))?;
+        .with_context(|| {
+            format!(
+                "no rescue-init_*_amd64.deb in {}: run `make deb`",
+                dir.display()
+            )
+        })?;
+    let name = deb
+        .file_name()
+        .context("deb name")?
+        .to_string_lossy()
+        .into_owned();
+    fs::copy(&deb, root.dir.join("root").join(&name))
+        .with_context(|| format!("copying {}", deb.display()))?;
     Ok(name)
 }
 
@@ -146,12 +190,23 @@ pub fn readme_local_conf() -> Result<String> {
     let path = paths::workspace_root().join("contrib/rear/README.md");
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let start = "<!-- e2e-local-conf -->";
-    let Some(from) = text.find(start) else { bail!("{}: no {start} marker", path.display()) };
+    let Some(from) = text.find(start) else {
+        bail!("{}: no {start} marker", path.display())
+    };
     let block = &text[from + start.len()..];
-    let body = block.split("```").nth(1).context("no ``` block after the marker")?;
-    let conf = body.strip_prefix("sh").unwrap_or(body).trim_start_matches('\n');
+    let body = block
+        .split("```")
+        .nth(1)
+        .context("no ``` block after the marker")?;
+    let conf = body
+        .strip_prefix("sh")
+        .unwrap_or(body)
+        .trim_start_matches('\n');
     if !conf.contains("BACKUP_URL=") {
-        bail!("{}: the local.conf example has no BACKUP_URL", path.display());
+        bail!(
+            "{}: the local.conf example has no BACKUP_URL",
+            path.display()
+        );
     }
     Ok(conf.to_string())
 }

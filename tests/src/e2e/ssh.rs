@@ -22,9 +22,23 @@ impl Ssh {
         let key = dir.join("id_ed25519");
         let _ = std::fs::remove_file(&key);
         let _ = std::fs::remove_file(key.with_extension("pub"));
-        run(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", "rescue-init-e2e", "-f"]).arg(&key))
-            .context("ssh-keygen (apt-get install openssh-client)")?;
-        Ok(Ssh { port: free_port()?, key })
+        run(Command::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "rescue-init-e2e",
+                "-f",
+            ])
+            .arg(&key))
+        .context("ssh-keygen (apt-get install openssh-client)")?;
+        Ok(Ssh {
+            port: free_port()?,
+            key,
+        })
     }
 
     pub fn public_key(&self) -> Result<String> {
@@ -35,9 +49,22 @@ impl Ssh {
     fn command(&self, script: &str, limit: Duration) -> Command {
         // ssh itself never gives up on a command that hangs.
         let mut cmd = Command::new("timeout");
-        cmd.args(["--kill-after=10", &format!("{}", limit.as_secs().max(1)), "ssh"]);
-        cmd.arg("-i").arg(&self.key).args(["-p", &self.port.to_string()]);
-        for opt in ["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "LogLevel=ERROR", "ConnectTimeout=10", "BatchMode=yes", "ServerAliveInterval=15"] {
+        cmd.args([
+            "--kill-after=10",
+            &format!("{}", limit.as_secs().max(1)),
+            "ssh",
+        ]);
+        cmd.arg("-i")
+            .arg(&self.key)
+            .args(["-p", &self.port.to_string()]);
+        for opt in [
+            "StrictHostKeyChecking=no",
+            "UserKnownHostsFile=/dev/null",
+            "LogLevel=ERROR",
+            "ConnectTimeout=10",
+            "BatchMode=yes",
+            "ServerAliveInterval=15",
+        ] {
             cmd.args(["-o", opt]);
         }
         cmd.arg("root@127.0.0.1").arg(script);
@@ -59,9 +86,17 @@ impl Ssh {
     /// As [`Ssh::run`], for a command that may take up to `limit`.
     pub fn run_for(&self, script: &str, limit: Duration) -> Result<String> {
         let out = self.output(script, limit)?;
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if !out.status.success() {
-            bail!("ssh root@127.0.0.1:{} {script:?} failed ({}):\n{text}", self.port, out.status);
+            bail!(
+                "ssh root@127.0.0.1:{} {script:?} failed ({}):\n{text}",
+                self.port,
+                out.status
+            );
         }
         Ok(text)
     }
@@ -72,7 +107,9 @@ impl Ssh {
         loop {
             match self.run(script) {
                 Ok(out) => return Ok(out),
-                Err(e) if Instant::now() >= deadline => return Err(e.context(format!("not reachable over SSH within {timeout:?}"))),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(e.context(format!("not reachable over SSH within {timeout:?}")))
+                }
                 Err(_) => std::thread::sleep(Duration::from_secs(2)),
             }
         }

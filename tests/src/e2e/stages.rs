@@ -4,7 +4,7 @@
 
 use super::server::{self, Root, HOSTNAME};
 use super::ssh::Ssh;
-use super::{disks, install, FIRMWARE_REBOOT, KEXEC_JUMP, RECOVER_DONE, REAR_READY};
+use super::{disks, install, FIRMWARE_REBOOT, KEXEC_JUMP, REAR_READY, RECOVER_DONE};
 use crate::qemu::{BootOpts, ExitKind, Vm};
 use crate::rear::Flavour;
 use crate::{kernel::run, paths};
@@ -71,7 +71,15 @@ impl Journey {
         }
         std::fs::create_dir_all(&dir)?;
         let ssh = Ssh::new(&dir)?;
-        Ok(Journey { flavour, dir, ssh, report: Report::default(), root: None, deb: String::new(), data: String::new() })
+        Ok(Journey {
+            flavour,
+            dir,
+            ssh,
+            report: Report::default(),
+            root: None,
+            deb: String::new(),
+            data: String::new(),
+        })
     }
 
     /// Runs `f` as the stage `name`, printing its duration.
@@ -80,7 +88,10 @@ impl Journey {
         let t0 = Instant::now();
         let out = f(self).with_context(|| format!("stage {name:?}"));
         let secs = t0.elapsed().as_secs_f64();
-        eprintln!("e2e: {name}: {secs:.1} s{}", if out.is_ok() { "" } else { " (FAILED)" });
+        eprintln!(
+            "e2e: {name}: {secs:.1} s{}",
+            if out.is_ok() { "" } else { " (FAILED)" }
+        );
         self.report.stages.push((name.to_string(), secs));
         out
     }
@@ -90,12 +101,18 @@ impl Journey {
     }
 
     fn root(&self) -> Result<&Root> {
-        self.root.as_ref().context("the server root is not built yet")
+        self.root
+            .as_ref()
+            .context("the server root is not built yet")
     }
 
     /// mmdebstrap, the admin's configuration, the package, staging.
     pub fn build_server(&mut self) -> Result<()> {
-        let local_conf = format!("{}{}", server::readme_local_conf()?, super::flavour_conf(self.flavour));
+        let local_conf = format!(
+            "{}{}",
+            server::readme_local_conf()?,
+            super::flavour_conf(self.flavour)
+        );
         let root = server::debootstrap(&self.dir.join("root"))?;
         server::configure(&root, &self.ssh.public_key()?, &local_conf)?;
         self.deb = server::copy_deb(&root)?;
@@ -113,7 +130,9 @@ impl Journey {
         std::fs::remove_file(self.img("staging"))?;
         let backup = self.img("backup");
         sparse(&backup, BACKUP_DISK)?;
-        run(Command::new("mkfs.ext4").args(["-q", "-F", "-L", server::BACKUP_LABEL]).arg(&backup))?;
+        run(Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-L", server::BACKUP_LABEL])
+            .arg(&backup))?;
         Ok(())
     }
 
@@ -135,7 +154,8 @@ impl Journey {
 
     /// Firmware → GRUB → the server's initrd (LVM) → systemd, up.
     pub fn boot_server(&mut self) -> Result<Vm> {
-        let mut vm = Vm::boot(self.machine("server", vec![self.img("server"), self.img("backup")], None))?;
+        let mut vm =
+            Vm::boot(self.machine("server", vec![self.img("server"), self.img("backup")], None))?;
         vm.wait_for("GRUB", SERVER_UP)?;
         self.wait_systemd_up(&mut vm)?;
         Ok(vm)
@@ -144,10 +164,22 @@ impl Journey {
     /// The server's systemd reached its default target with nothing
     /// failed, as `systemctl is-system-running --wait` says.
     fn wait_systemd_up(&mut self, vm: &mut Vm) -> Result<()> {
-        let state = self.ssh.wait_until("systemctl is-system-running --wait || true", SERVER_UP).map_err(|e| vm.failure(&format!("{e:#}")))?;
+        let state = self
+            .ssh
+            .wait_until("systemctl is-system-running --wait || true", SERVER_UP)
+            .map_err(|e| vm.failure(&format!("{e:#}")))?;
         if state.trim() != "running" {
-            let failed = self.ssh.run("systemctl --failed --no-legend --plain").unwrap_or_default();
-            bail!("{}", vm.failure(&format!("systemd is {:?}, failed units:\n{failed}", state.trim())));
+            let failed = self
+                .ssh
+                .run("systemctl --failed --no-legend --plain")
+                .unwrap_or_default();
+            bail!(
+                "{}",
+                vm.failure(&format!(
+                    "systemd is {:?}, failed units:\n{failed}",
+                    state.trim()
+                ))
+            );
         }
         Ok(())
     }
@@ -155,15 +187,26 @@ impl Journey {
     /// The package installed as the README says (it enables the kit),
     /// data written, `rear -v mkbackup`.
     pub fn backup(&mut self) -> Result<()> {
-        let apt = self.ssh.run(&format!("cd /root && apt-get install -y ./{} 2>&1 && dpkg-divert --list rescue-init", self.deb))?;
-        ensure!(apt.contains("900_create_initramfs.sh.rear-stock"), "installing the package did not divert ReaR's pack script:\n{apt}");
+        let apt = self.ssh.run(&format!(
+            "cd /root && apt-get install -y ./{} 2>&1 && dpkg-divert --list rescue-init",
+            self.deb
+        ))?;
+        ensure!(
+            apt.contains("900_create_initramfs.sh.rear-stock"),
+            "installing the package did not divert ReaR's pack script:\n{apt}"
+        );
         self.data = self.ssh.run(WRITE_DATA)?;
         let out = self.ssh.run_for("rear -v mkbackup 2>&1", MKBACKUP)?;
         eprintln!("{out}");
         if self.flavour == Flavour::Kit {
-            ensure!(out.contains("with mkimage"), "ReaR did not pack with mkimage:\n{out}");
+            ensure!(
+                out.contains("with mkimage"),
+                "ReaR did not pack with mkimage:\n{out}"
+            );
         }
-        self.ssh.run(&format!("test -s /backup{}", iso_on_backup())).context("the ISO is not on the backup disk")?;
+        self.ssh
+            .run(&format!("test -s /backup{}", iso_on_backup()))
+            .context("the ISO is not on the backup disk")?;
         Ok(())
     }
 
@@ -171,18 +214,29 @@ impl Journey {
     /// down cleanly, the rescue system comes up (rescue-init as PID 1
     /// with the kit) and is reachable over SSH before the recovery ends.
     pub fn rescue_by_kexec(&mut self, vm: &mut Vm) -> Result<()> {
-        let cmd = format!("rescue-init kexec --iso /backup{} --append-extra unattended -e 2>&1", iso_on_backup());
+        let cmd = format!(
+            "rescue-init kexec --iso /backup{} --append-extra unattended -e 2>&1",
+            iso_on_backup()
+        );
         let from = vm.cursor();
         let asked = Instant::now();
         // The connection drops when sshd stops: any exit status will do.
         let out = self.ssh.output(&cmd, Duration::from_secs(600))?;
         let said = String::from_utf8_lossy(&out.stdout);
-        ensure!(said.contains("loaded entry"), "rescue-init kexec --iso said:\n{said}");
+        ensure!(
+            said.contains("loaded entry"),
+            "rescue-init kexec --iso said:\n{said}"
+        );
         vm.wait_for("systemd-shutdown[1]: Syncing filesystems", SHUTDOWN)?;
         vm.wait_for(KEXEC_JUMP, SHUTDOWN)?;
         let shutdown = vm.console_range(from, vm.cursor());
         if let Some(line) = shutdown.lines().find(|l| l.contains("FAILED")) {
-            bail!("{}", vm.failure(&format!("systemd's shutdown before the kexec failed a step: {line}")));
+            bail!(
+                "{}",
+                vm.failure(&format!(
+                    "systemd's shutdown before the kexec failed a step: {line}"
+                ))
+            );
         }
         if self.flavour == Flavour::Kit {
             vm.wait_for_re(r"rescue-init: rescue-init \S+ as PID 1", RESCUE_UP)?;
@@ -192,9 +246,15 @@ impl Journey {
         // No pgrep in ReaR's rescue system: count the processes whose
         // command line mentions `recover`.
         let who = self.ssh.wait_until("echo PID1=$(readlink /proc/1/exe); echo RECOVER_PROCESSES=$(grep -l recover /proc/[0-9]*/cmdline 2>/dev/null | wc -l)", RESCUE_UP)?;
-        eprintln!("e2e: the rescue system answers over SSH: {}", who.split_whitespace().collect::<Vec<_>>().join(" "));
+        eprintln!(
+            "e2e: the rescue system answers over SSH: {}",
+            who.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
         if self.flavour == Flavour::Kit {
-            ensure!(who.contains("PID1=/bin/rescue-init"), "PID 1 of the rescue system is not rescue-init: {who}");
+            ensure!(
+                who.contains("PID1=/bin/rescue-init"),
+                "PID 1 of the rescue system is not rescue-init: {who}"
+            );
         }
         Ok(())
     }
@@ -219,7 +279,10 @@ impl Journey {
         vm.wait_for("Command line: root=/dev/mapper/", SHUTDOWN)?;
         if self.flavour == Flavour::Kit {
             let between = vm.console_range(from, vm.cursor());
-            ensure!(!between.contains(FIRMWARE_REBOOT), "the rescue system rebooted through the firmware");
+            ensure!(
+                !between.contains(FIRMWARE_REBOOT),
+                "the rescue system rebooted through the firmware"
+            );
         }
         // initramfs-tools' own lines: the server's initrd mounts its root.
         vm.wait_for("Begin: Mounting root file system", SERVER_UP)?;
@@ -236,19 +299,35 @@ impl Journey {
         self.wait_systemd_up(vm)?;
         // dm-mod is a module: root on LVM means the initrd activated it.
         let root = self.ssh.run("findmnt -n -o SOURCE /")?;
-        ensure!(root.trim() == format!("/dev/mapper/{}-root", install::dm_name(install::VG)), "the recovered root is {root:?}, not the LVM volume");
-        let data = self.ssh.run("cd /srv/data && sha256sum file1 file2 file3 last")?;
-        ensure!(data == self.data, "the data differs after the recovery:\nbefore:\n{}\nafter:\n{data}", self.data);
+        ensure!(
+            root.trim() == format!("/dev/mapper/{}-root", install::dm_name(install::VG)),
+            "the recovered root is {root:?}, not the LVM volume"
+        );
+        let data = self
+            .ssh
+            .run("cd /srv/data && sha256sum file1 file2 file3 last")?;
+        ensure!(
+            data == self.data,
+            "the data differs after the recovery:\nbefore:\n{}\nafter:\n{data}",
+            self.data
+        );
         if self.flavour == Flavour::Kit {
             let record = self.ssh.run("cat /var/log/rescue-init-kexec.log")?;
-            ensure!(record.contains("came via kexec"), "no kexec record in the recovered system: {record}");
+            ensure!(
+                record.contains("came via kexec"),
+                "no kexec record in the recovered system: {record}"
+            );
         }
         let cmdline = self.ssh.run("cat /proc/cmdline")?;
         eprintln!("e2e: the recovered server runs with: {}", cmdline.trim());
         self.control_copy_is_unclean(disk)?;
-        self.ssh.output("systemctl poweroff", Duration::from_secs(30))?;
+        self.ssh
+            .output("systemctl poweroff", Duration::from_secs(30))?;
         let exit = vm.wait_exit(SHUTDOWN)?;
-        ensure!(exit == ExitKind::PowerOff, "the recovered server ended with {exit:?}");
+        ensure!(
+            exit == ExitKind::PowerOff,
+            "the recovered server ended with {exit:?}"
+        );
         for line in disks::assert_all_clean(disk)? {
             eprintln!("e2e: {}: {line}", disk.display());
         }
@@ -259,12 +338,18 @@ impl Journey {
     /// server runs (root mounted) must not pass.
     fn control_copy_is_unclean(&self, disk: &Path) -> Result<()> {
         let copy = self.img("control-copy");
-        run(Command::new("cp").arg("--sparse=always").arg(disk).arg(&copy))?;
+        run(Command::new("cp")
+            .arg("--sparse=always")
+            .arg(disk)
+            .arg(&copy))?;
         let verdict = disks::assert_all_clean(&copy);
         std::fs::remove_file(&copy)?;
         match verdict {
             Ok(lines) => bail!("the check passed a disk copied from the running server: {lines:?}"),
-            Err(e) => eprintln!("e2e: control: a copy of the running server's disk is reported unclean: {:#}", e.root_cause()),
+            Err(e) => eprintln!(
+                "e2e: control: a copy of the running server's disk is reported unclean: {:#}",
+                e.root_cause()
+            ),
         }
         Ok(())
     }
@@ -273,8 +358,13 @@ impl Journey {
     fn iso_from_backup(&self) -> Result<PathBuf> {
         let iso = self.dir.join("rear.iso");
         let dump = format!("dump {} {}", iso_on_backup(), iso.display());
-        run(Command::new("debugfs").args(["-R", &dump]).arg(self.img("backup")))?;
-        ensure!(std::fs::metadata(&iso).map(|m| m.len()).unwrap_or(0) > 0, "debugfs did not extract the ISO");
+        run(Command::new("debugfs")
+            .args(["-R", &dump])
+            .arg(self.img("backup")))?;
+        ensure!(
+            std::fs::metadata(&iso).map(|m| m.len()).unwrap_or(0) > 0,
+            "debugfs did not extract the ISO"
+        );
         Ok(iso)
     }
 
@@ -285,10 +375,17 @@ impl Journey {
         let iso = self.iso_from_backup()?;
         let disk = self.img("replacement");
         sparse(&disk, REPLACEMENT_DISK)?;
-        let mut vm = Vm::boot(self.machine("bare-metal", vec![disk.clone(), self.img("backup")], Some(iso)))?;
+        let mut vm = Vm::boot(self.machine(
+            "bare-metal",
+            vec![disk.clone(), self.img("backup")],
+            Some(iso),
+        ))?;
         vm.wait_for("ISOLINUX", RESCUE_UP)?;
         vm.wait_for(REAR_READY, RESCUE_UP)?;
-        vm.wait_for("Launching 'rear recover' automatically in unattended mode", RESCUE_UP)?;
+        vm.wait_for(
+            "Launching 'rear recover' automatically in unattended mode",
+            RESCUE_UP,
+        )?;
         self.recover(&mut vm)?;
         self.check_recovered(&mut vm, &disk)
     }

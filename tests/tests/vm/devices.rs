@@ -19,8 +19,18 @@ use std::path::PathBuf;
 /// listed as something to load: the kernel asks for it when a disk is
 /// mounted.
 const MODULES: &[&str] = &[
-    "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "sd_mod", "nvme", "xhci_pci", "usb_storage", "uas",
-    "virtio_net", "e1000", "ext4",
+    "virtio_pci",
+    "virtio_blk",
+    "virtio_scsi",
+    "ahci",
+    "sd_mod",
+    "nvme",
+    "xhci_pci",
+    "usb_storage",
+    "uas",
+    "virtio_net",
+    "e1000",
+    "ext4",
 ];
 
 fn devices_image(kernel: &Kernel) -> Result<Initramfs> {
@@ -43,7 +53,10 @@ fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {
 
 /// `-drive` for a raw image that a `-device` attaches.
 fn drive(path: &std::path::Path, id: &str) -> [String; 2] {
-    ["-drive".into(), format!("file={},format=raw,if=none,id={id}", path.display())]
+    [
+        "-drive".into(),
+        format!("file={},format=raw,if=none,id={id}", path.display()),
+    ]
 }
 
 /// SATA on AHCI, a SCSI disk on virtio-scsi, NVMe, a USB stick on xhci
@@ -107,7 +120,11 @@ fn boot_with_every_disk(image: Initramfs, cmdline: &str, by: &str) -> Result<Gue
     // The three SCSI-type disks (SATA, virtio-scsi, USB) are sda..sdc in
     // whatever order their controllers finished probing.
     for disk in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
-        anyhow::ensure!(found.contains(&disk), "the readiness line lacks {disk}: [{}]", caps[1]);
+        anyhow::ensure!(
+            found.contains(&disk),
+            "the readiness line lacks {disk}: [{}]",
+            caps[1]
+        );
     }
     g.prompt(BOOT)?;
     Ok(g)
@@ -118,21 +135,53 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
     let kernel = Kernel::get()?;
     // No udev in this image: rescue.udev=on says so and coldplugs itself.
     let mut g = boot_with_every_disk(devices_image(&kernel)?, "rescue.udev=on", "coldplug")?;
-    let no_udev = r"rescue\.udev=on, but the image has no udev daemon [^\r\n]*: using the built-in coldplug";
-    anyhow::ensure!(regex::Regex::new(no_udev)?.is_match(&g.console()), "no warning about the missing udev");
+    let no_udev =
+        r"rescue\.udev=on, but the image has no udev daemon [^\r\n]*: using the built-in coldplug";
+    anyhow::ensure!(
+        regex::Regex::new(no_udev)?.is_match(&g.console()),
+        "no warning about the missing udev"
+    );
     g.sh("cat /proc/sys/kernel/modprobe", "/sbin/modprobe", STEP)?;
-    g.sh("echo EXT4-BEFORE=$(test -d /sys/module/ext4 && echo loaded || echo absent)", "EXT4-BEFORE=absent", STEP)?;
+    g.sh(
+        "echo EXT4-BEFORE=$(test -d /sys/module/ext4 && echo loaded || echo absent)",
+        "EXT4-BEFORE=absent",
+        STEP,
+    )?;
     for dev in ["vda", "nvme0n1", "sda", "sdb", "sdc"] {
         let cmd = format!("mkdir -p /mnt/{dev} && mount -t ext4 /dev/{dev} /mnt/{dev} && echo {dev}=$(cat /mnt/{dev}/marker)");
         g.sh(&cmd, &format!("{dev}=ON-"), STEP)?;
     }
-    let all = g.sh("echo MARKERS=$(for f in /mnt/*/marker; do echo $(cat $f); done | sort | tr '\\n' ,)", r"MARKERS=(\S*)\r?\n", STEP)?;
-    anyhow::ensure!(all[1] == "ON-NVME,ON-SATA,ON-USB,ON-VIRTIO,ON-VSCSI,", "markers read: {}", all[1]);
+    let all = g.sh(
+        "echo MARKERS=$(for f in /mnt/*/marker; do echo $(cat $f); done | sort | tr '\\n' ,)",
+        r"MARKERS=(\S*)\r?\n",
+        STEP,
+    )?;
+    anyhow::ensure!(
+        all[1] == "ON-NVME,ON-SATA,ON-USB,ON-VIRTIO,ON-VSCSI,",
+        "markers read: {}",
+        all[1]
+    );
     g.sh("echo USBDRV=$(test -d /sys/module/xhci_pci && test -d /sys/module/usb_storage && echo both)", "USBDRV=both", STEP)?;
-    g.sh("echo CRC=$(test -d /sys/module/crc32c_generic -o -d /sys/module/crc32c_intel && echo yes)", "CRC=yes", STEP)?;
-    g.sh("echo NETDRV=$(test -d /sys/module/e1000 && test -d /sys/module/virtio_net && echo both)", "NETDRV=both", STEP)?;
-    let nics = g.sh("ls /sys/class/net | grep -v lo | wc -l | sed 's/^/NICS=/'", r"NICS=(\d+)\r?\n", STEP)?;
-    anyhow::ensure!(nics[1] == "2", "expected 2 NICs with drivers, found {}", nics[1]);
+    g.sh(
+        "echo CRC=$(test -d /sys/module/crc32c_generic -o -d /sys/module/crc32c_intel && echo yes)",
+        "CRC=yes",
+        STEP,
+    )?;
+    g.sh(
+        "echo NETDRV=$(test -d /sys/module/e1000 && test -d /sys/module/virtio_net && echo both)",
+        "NETDRV=both",
+        STEP,
+    )?;
+    let nics = g.sh(
+        "ls /sys/class/net | grep -v lo | wc -l | sed 's/^/NICS=/'",
+        r"NICS=(\d+)\r?\n",
+        STEP,
+    )?;
+    anyhow::ensure!(
+        nics[1] == "2",
+        "expected 2 NICs with drivers, found {}",
+        nics[1]
+    );
     modprobe_remove(&mut g)?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
@@ -147,20 +196,34 @@ fn coldplug_finds_every_disk_and_nic_and_the_kernel_helper_loads_ext4() -> Resul
 #[test]
 fn udev_brings_up_every_disk_when_asked() -> Result<()> {
     let kernel = Kernel::get()?;
-    let image = devices_spec(&kernel, "devices-udev")?.with_host_udev()?.build()?;
+    let image = devices_spec(&kernel, "devices-udev")?
+        .with_host_udev()?
+        .build()?;
     let mut g = boot_with_every_disk(image, "rescue.udev=on", "udev")?;
     g.assert_absent("falling back to the built-in coldplug")?;
     g.assert_absent("coldplug settled")?;
     g.sh("echo UDEVD=$(pidof systemd-udevd | wc -w)", "UDEVD=1", STEP)?;
     let labels = "ls /dev/disk/by-label | sort | tr '\\n' ,";
-    g.sh(&format!("echo LABELS=$({labels})"), "LABELS=nvme,sata,usb,virtio,vscsi,", STEP)?;
-    g.sh("mkdir -p /mnt/u && mount -t ext4 /dev/disk/by-label/usb /mnt/u && cat /mnt/u/marker; echo", "ON-USB", STEP)?;
+    g.sh(
+        &format!("echo LABELS=$({labels})"),
+        "LABELS=nvme,sata,usb,virtio,vscsi,",
+        STEP,
+    )?;
+    g.sh(
+        "mkdir -p /mnt/u && mount -t ext4 /dev/disk/by-label/usb /mnt/u && cat /mnt/u/marker; echo",
+        "ON-USB",
+        STEP,
+    )?;
     // Hotplug is udev's now: with virtio_scsi unloaded, a hot-added
     // controller gets it back through udev, and PID 1 starts nothing.
     g.sh("/sbin/modprobe -r virtio_scsi; echo RC=$?", "RC=0", STEP)?;
     g.monitor("device_add virtio-scsi-pci,id=hotscsi")?;
     let wait = "i=0; while [ ! -d /sys/module/virtio_scsi ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done";
-    g.sh(&format!("{wait}; echo VSCSI=$(test -d /sys/module/virtio_scsi && echo back)"), "VSCSI=back", BOOT)?;
+    g.sh(
+        &format!("{wait}; echo VSCSI=$(test -d /sys/module/virtio_scsi && echo back)"),
+        "VSCSI=back",
+        BOOT,
+    )?;
     g.assert_absent("hotplug: ")?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
@@ -170,10 +233,22 @@ fn udev_brings_up_every_disk_when_asked() -> Result<()> {
 /// (its NIC down) goes, with the two modules only it used, while virtio,
 /// which the disks still use, stays.
 fn modprobe_remove(g: &mut Guest) -> Result<()> {
-    g.sh("/sbin/modprobe -r ext4; echo RC=$?", r"module ext4 is in use[^\r\n]*\r?\nRC=1", STEP)?;
-    g.sh("/sbin/modprobe -r -v virtio_net; echo RC=$?", r"rmmod virtio_net\r?\n[^R]*RC=0", STEP)?;
+    g.sh(
+        "/sbin/modprobe -r ext4; echo RC=$?",
+        r"module ext4 is in use[^\r\n]*\r?\nRC=1",
+        STEP,
+    )?;
+    g.sh(
+        "/sbin/modprobe -r -v virtio_net; echo RC=$?",
+        r"rmmod virtio_net\r?\n[^R]*RC=0",
+        STEP,
+    )?;
     let gone = "for m in virtio_net net_failover failover; do test -d /sys/module/$m || echo $m; done | tr '\\n' ,";
-    g.sh(&format!("echo GONE=$({gone}) KEPT=$(test -d /sys/module/virtio && echo virtio)"), "GONE=virtio_net,net_failover,failover, KEPT=virtio", STEP)?;
+    g.sh(
+        &format!("echo GONE=$({gone}) KEPT=$(test -d /sys/module/virtio && echo virtio)"),
+        "GONE=virtio_net,net_failover,failover, KEPT=virtio",
+        STEP,
+    )?;
     Ok(())
 }
 
@@ -182,10 +257,15 @@ fn modprobe_remove(g: &mut Guest) -> Result<()> {
 fn broken_udev_image(kernel: &Kernel) -> Result<Initramfs> {
     let dir = image::fresh_dir("devices-broken-udev-src")?;
     let fake = dir.join("fake-udev");
-    std::fs::write(&fake, "#!/bin/sh\necho \"fake udev: failing on purpose\" >&2\nexit 3\n")?;
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"fake udev: failing on purpose\" >&2\nexit 3\n",
+    )?;
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     let spec = devices_spec(kernel, "devices-broken-udev")?;
-    spec.file(&fake, "/lib/systemd/systemd-udevd").file(&fake, "/bin/udevadm").build()
+    spec.file(&fake, "/lib/systemd/systemd-udevd")
+        .file(&fake, "/bin/udevadm")
+        .build()
 }
 
 /// Hotplug: a virtio-scsi controller and a disk on it, added through the
@@ -198,19 +278,38 @@ fn hotplugged_controller_gets_its_driver_and_disk() -> Result<()> {
     let kernel = Kernel::get()?;
     let image = broken_udev_image(&kernel)?;
     let hot = small_disk("hot", "ON-HOTPLUG")?;
-    let mut g = Guest::start_with_qemu_args(image, "rescue.coldplug-timeout=60 rescue.udev=on", Vec::new(), Vec::new())?;
+    let mut g = Guest::start_with_qemu_args(
+        image,
+        "rescue.coldplug-timeout=60 rescue.udev=on",
+        Vec::new(),
+        Vec::new(),
+    )?;
     g.wait_for_re(r"starting /lib/systemd/systemd-udevd for the devices", BOOT)?;
     g.wait_for_re(r"udev: /lib/systemd/systemd-udevd ended before it made /run/udev/control; falling back to the built-in coldplug", BOOT)?;
     g.wait_for_re(r"coldplug settled in \d+ ms", BOOT)?;
     g.prompt(BOOT)?;
-    g.sh("echo SCSI-BEFORE=$(test -d /sys/module/virtio_scsi && echo loaded || echo absent)", "SCSI-BEFORE=absent", STEP)?;
+    g.sh(
+        "echo SCSI-BEFORE=$(test -d /sys/module/virtio_scsi && echo loaded || echo absent)",
+        "SCSI-BEFORE=absent",
+        STEP,
+    )?;
     g.monitor("device_add virtio-scsi-pci,id=hotscsi")?;
-    g.wait_for_re(r"hotplug: [^\r\n]* added; loading modules for pci:v00001AF4d0000100[48]", STEP)?;
-    g.monitor(&format!("drive_add 0 if=none,id=hot0,format=raw,file={}", hot.display()))?;
+    g.wait_for_re(
+        r"hotplug: [^\r\n]* added; loading modules for pci:v00001AF4d0000100[48]",
+        STEP,
+    )?;
+    g.monitor(&format!(
+        "drive_add 0 if=none,id=hot0,format=raw,file={}",
+        hot.display()
+    ))?;
     g.monitor("device_add scsi-hd,drive=hot0,bus=hotscsi.0")?;
     let wait = "i=0; while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done";
     g.sh(&format!("{wait}; mkdir -p /mnt/hot && mount -t ext4 /dev/sda /mnt/hot && cat /mnt/hot/marker; echo"), "ON-HOTPLUG", BOOT)?;
-    g.sh("echo SCSI-AFTER=$(test -d /sys/module/virtio_scsi && echo loaded)", "SCSI-AFTER=loaded", STEP)?;
+    g.sh(
+        "echo SCSI-AFTER=$(test -d /sys/module/virtio_scsi && echo loaded)",
+        "SCSI-AFTER=loaded",
+        STEP,
+    )?;
     g.send_line("poweroff")?;
     g.expect_exit(rescue_tests::ExitKind::PowerOff)
 }
@@ -228,13 +327,38 @@ fn hotplugged_controller_gets_its_driver_and_disk() -> Result<()> {
 #[test]
 fn modprobe_show_depends_matches_kmod() -> Result<()> {
     let kernel = Kernel::get()?;
-    let (src, release) = (kernel.modules.as_ref().context("no modules")?, kernel.release.as_deref().context("no release")?);
+    let (src, release) = (
+        kernel.modules.as_ref().context("no modules")?,
+        kernel.release.as_deref().context("no release")?,
+    );
     let dir = rescue_tests::rear::depmod_scratch(src, release, "kmod-compare")?;
-    let base = dir.ancestors().nth(3).context("scratch base")?.to_path_buf();
+    let base = dir
+        .ancestors()
+        .nth(3)
+        .context("scratch base")?
+        .to_path_buf();
     let order = std::fs::read_to_string(dir.join("modules.order"))?;
     let softdep = std::fs::read_to_string(dir.join("modules.softdep"))?;
-    let mut names: Vec<String> = order.lines().step_by(8).map(|l| l.rsplit('/').next().unwrap_or(l).trim_end_matches(".ko").to_string()).collect();
-    names.extend(["btrfs", "fs-ext4", "crypto-crc32c", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"].map(String::from));
+    let mut names: Vec<String> = order
+        .lines()
+        .step_by(8)
+        .map(|l| {
+            l.rsplit('/')
+                .next()
+                .unwrap_or(l)
+                .trim_end_matches(".ko")
+                .to_string()
+        })
+        .collect();
+    names.extend(
+        [
+            "btrfs",
+            "fs-ext4",
+            "crypto-crc32c",
+            "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00",
+        ]
+        .map(String::from),
+    );
     let init = rescue_tests::paths::rescue_init()?;
     let show = |prog: &std::path::Path, pre: &[&str], name: &str| -> Result<Vec<String>> {
         let out = std::process::Command::new(prog)
@@ -244,20 +368,35 @@ fn modprobe_show_depends_matches_kmod() -> Result<()> {
             .args(["-S", release, "--show-depends", name])
             .output()?;
         let mut seen = std::collections::HashSet::new();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        Ok(text.lines().map(|l| l.trim_end().to_string()).filter(|l| seen.insert(l.clone())).collect())
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        Ok(text
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| seen.insert(l.clone()))
+            .collect())
     };
     let mut checked = 0;
     for name in &names {
         let kmod = show(std::path::Path::new("modprobe"), &[], name)?;
         let ours = show(&init, &["modprobe"], name)?;
         let module = name.replace('-', "_");
-        let several = softdep.lines().filter(|l| l.starts_with(&format!("softdep {module} "))).count() > 1;
+        let several = softdep
+            .lines()
+            .filter(|l| l.starts_with(&format!("softdep {module} ")))
+            .count()
+            > 1;
         if several {
             let mut it = ours.iter();
-            ensure!(kmod.iter().all(|k| it.any(|o| o == k)), "{name}: kmod's list is not in ours in order\nkmod: {kmod:#?}\nours: {ours:#?}");
+            ensure!(
+                kmod.iter().all(|k| it.any(|o| o == k)),
+                "{name}: kmod's list is not in ours in order\nkmod: {kmod:#?}\nours: {ours:#?}"
+            );
         } else {
-            ensure!(kmod == ours, "{name}: --show-depends differs\nkmod: {kmod:#?}\nours: {ours:#?}");
+            ensure!(
+                kmod == ours,
+                "{name}: --show-depends differs\nkmod: {kmod:#?}\nours: {ours:#?}"
+            );
         }
         checked += 1;
     }

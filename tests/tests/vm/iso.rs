@@ -95,7 +95,10 @@ fn host_image(kernel: &Kernel) -> Result<Initramfs> {
     for (src, dst) in rescue_tests::target::module_files_of(kernel, &fx::MODULES[..VIRTIO])? {
         spec = spec.file(src, &dst);
     }
-    let names: Vec<&str> = fx::MODULES[..VIRTIO].iter().map(|m| rescue_tests::target::module_name(m)).collect();
+    let names: Vec<&str> = fx::MODULES[..VIRTIO]
+        .iter()
+        .map(|m| rescue_tests::target::module_name(m))
+        .collect();
     let script = dir.join("setup");
     let body = format!(
         "#!/bin/sh\nfor m in {}; do insmod /lib/modules/test/$m.ko || echo \"insmod $m failed\"; done\n\
@@ -184,7 +187,11 @@ fn garbage_is_refused_then_an_iso_file_loads_and_execs() -> Result<()> {
     }
     g.mark()?;
     g.assert_init_alive()?;
-    g.sh("dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?", "COPIED=0", BOOT)?;
+    g.sh(
+        "dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?",
+        "COPIED=0",
+        BOOT,
+    )?;
     let load = "/init kexec --iso /tmp/rescue.iso --entry rear-automatic --load-only --append-extra 'console=ttyS0 iso.marker=auto'";
     g.sh(&format!("{load}; {state}"), "RC=0 LOADED=1", BOOT)?;
     g.send_line("/init kexec -e")?;
@@ -202,7 +209,11 @@ fn garbage_is_refused_then_an_iso_file_loads_and_execs() -> Result<()> {
 #[test]
 fn under_systemd_the_iso_is_closed_before_systemctl_kexec() -> Result<()> {
     let mut g = start()?;
-    g.sh("dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?", "COPIED=0", BOOT)?;
+    g.sh(
+        "dd if=/dev/vda of=/tmp/rescue.iso bs=1M 2>/dev/null; echo COPIED=$?",
+        "COPIED=0",
+        BOOT,
+    )?;
     let fake = "mkdir -p /run/systemd/system /tmp/fake && printf '%s\\n' '#!/bin/sh' \
         'if ls -l /proc/$PPID/fd | grep -q rescue.iso; then echo ISO-HELD; else echo ISO-RELEASED; fi' \
         'echo \"FAKE-SYSTEMCTL $*\"' > /tmp/fake/systemctl && chmod +x /tmp/fake/systemctl && echo FAKE-READY";
@@ -212,9 +223,15 @@ fn under_systemd_the_iso_is_closed_before_systemctl_kexec() -> Result<()> {
     g.wait_for("FAKE-SYSTEMCTL kexec", STEP)?;
     g.wait_for("KEXEC-RC=0", STEP)?;
     if caps[1] != "ISO-RELEASED" {
-        return Err(g.failure("rescue-init kexec still held the ISO open when it ran systemctl kexec"));
+        return Err(
+            g.failure("rescue-init kexec still held the ISO open when it ran systemctl kexec")
+        );
     }
     g.prompt(STEP)?;
-    g.sh("/init kexec -u; rm -r /run/systemd; echo UNLOADED=$(cat /sys/kernel/kexec_loaded)", "UNLOADED=0", STEP)?;
+    g.sh(
+        "/init kexec -u; rm -r /run/systemd; echo UNLOADED=$(cat /sys/kernel/kexec_loaded)",
+        "UNLOADED=0",
+        STEP,
+    )?;
     g.assert_init_alive()
 }

@@ -26,8 +26,14 @@ fn manifest_image(kernel: &Kernel) -> Result<Initramfs> {
     let work = image::fresh_dir("manifest")?;
     image::busybox_tree(&work.join("busybox"), image::INIT_APPLETS)?;
     fs::write(work.join("marker.txt"), format!("{MARKER}\n"))?;
-    let mods = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
-    let config = kernel.config.as_ref().context("the test kernel has no config")?;
+    let mods = kernel
+        .modules
+        .as_ref()
+        .context("the test kernel has no modules directory")?;
+    let config = kernel
+        .config
+        .as_ref()
+        .context("the test kernel has no config")?;
     let text = format!(
         "# rescue image for the manifest VM test\n\
          init = {init}\n\
@@ -61,7 +67,9 @@ fn manifest_image(kernel: &Kernel) -> Result<Initramfs> {
     if !stderr.contains("largest: ") {
         bail!("no largest-directories line in the summary: {stderr}");
     }
-    Ok(Initramfs { path: work.join("manifest.cpio.zst") })
+    Ok(Initramfs {
+        path: work.join("manifest.cpio.zst"),
+    })
 }
 
 #[test]
@@ -71,8 +79,16 @@ fn image_from_a_manifest_boots_with_its_file_and_module() -> Result<()> {
     let mut g = Guest::start(image, "")?;
     g.prompt(BOOT)?;
     g.sh("cat /etc/manifest-marker", MARKER, STEP)?;
-    g.sh("echo EXT4-KO=$(find /lib/modules -name ext4.ko | wc -l)", "EXT4-KO=1", STEP)?;
-    g.sh("/sbin/modprobe ext4; echo EXT4=$(test -d /sys/module/ext4 && echo loaded)", "EXT4=loaded", STEP)?;
+    g.sh(
+        "echo EXT4-KO=$(find /lib/modules -name ext4.ko | wc -l)",
+        "EXT4-KO=1",
+        STEP,
+    )?;
+    g.sh(
+        "/sbin/modprobe ext4; echo EXT4=$(test -d /sys/module/ext4 && echo loaded)",
+        "EXT4=loaded",
+        STEP,
+    )?;
     g.mark()?;
     g.send_line("poweroff")?;
     g.expect_exit(ExitKind::PowerOff)

@@ -269,7 +269,10 @@ fn daemons_run_alongside_system_setup() -> Result<()> {
     std::fs::write(&inittab, "id:3:initdefault:\nbo::bootwait:/etc/scripts/boot\nss::bootwait:/etc/scripts/system-setup\nsd:23:respawn:/etc/scripts/run-daemon\n")?;
     let mut g = Guest::start(spec.file(inittab, "/etc/inittab").build()?, "")?;
     g.wait_for("FAKE-REAR-BOOT", BOOT)?;
-    let caps = g.wait_for_re(r"(DAEMON-RAN-DURING-SETUP|DAEMON-NOT-RUNNING-DURING-SETUP)", BOOT)?;
+    let caps = g.wait_for_re(
+        r"(DAEMON-RAN-DURING-SETUP|DAEMON-NOT-RUNNING-DURING-SETUP)",
+        BOOT,
+    )?;
     if caps[1] != "DAEMON-RAN-DURING-SETUP" {
         return Err(g.failure("the inittab's respawn daemon did not run while system-setup ran"));
     }

@@ -30,13 +30,25 @@ fn handoff(marker: &str) -> String {
 /// The rescue image: rescue-init, busybox, the modules, `files`, and
 /// `/recover`: load the modules, wait for the disk, run `body`, write the
 /// handoff file.
-fn rescue_image(kernel: &Kernel, name: &str, body: &str, marker: &str, files: &[(PathBuf, &str)]) -> Result<Initramfs> {
+fn rescue_image(
+    kernel: &Kernel,
+    name: &str,
+    body: &str,
+    marker: &str,
+    files: &[(PathBuf, &str)],
+) -> Result<Initramfs> {
     let dir = image::fresh_dir(&format!("{name}-src"))?;
     let mut spec = ImageSpec::new(name);
-    for (src, dst) in rescue_tests::target::module_files_of(kernel, fx::MODULES.iter().chain(EXTRA_MODULES))? {
+    for (src, dst) in
+        rescue_tests::target::module_files_of(kernel, fx::MODULES.iter().chain(EXTRA_MODULES))?
+    {
         spec = spec.file(src, &dst);
     }
-    let names: Vec<&str> = fx::MODULES.iter().chain(EXTRA_MODULES).map(|m| rescue_tests::target::module_name(m)).collect();
+    let names: Vec<&str> = fx::MODULES
+        .iter()
+        .chain(EXTRA_MODULES)
+        .map(|m| rescue_tests::target::module_name(m))
+        .collect();
     for (src, dst) in files {
         spec = spec.file(src, dst);
     }
@@ -73,7 +85,15 @@ fn ext4_image(name: &str, label: &str, size: &str, files: &[(&Path, &str)]) -> R
 /// A disk for the target's /boot holding its kernel and initrd: mounted
 /// at /mnt/local/boot, it is where the handoff reads the kernel from.
 fn boot_disk(kernel: &Kernel, target: &Initramfs) -> Result<PathBuf> {
-    ext4_image("teardown-boot", "boot", "64M", &[(&kernel.vmlinuz, "vmlinuz-test"), (&target.path, "initrd-test.img")])
+    ext4_image(
+        "teardown-boot",
+        "boot",
+        "64M",
+        &[
+            (&kernel.vmlinuz, "vmlinuz-test"),
+            (&target.path, "initrd-test.img"),
+        ],
+    )
 }
 
 /// Boots `image` with `disks` and lets /recover run, then the handoff.
@@ -87,7 +107,10 @@ fn start(image: Initramfs, disks: Vec<PathBuf>) -> Result<Guest> {
 fn torn_down(g: &mut Guest, left: &str, busy: usize, logged: &[&str]) -> Result<()> {
     g.wait_for("RECOVERY-DONE", BOOT)?;
     g.wait_for_re(r"handoff: kernel loaded", STEP)?;
-    g.wait_for_re(&format!(r"teardown: pass \d+ \(\d+ ms\): [^\r\n]*; left: {left}\r?\n"), BOOT)?;
+    g.wait_for_re(
+        &format!(r"teardown: pass \d+ \(\d+ ms\): [^\r\n]*; left: {left}\r?\n"),
+        BOOT,
+    )?;
     g.wait_for_re(&format!(r"filesystems done, {busy} left busy"), STEP)?;
     let console = g.console();
     for re in logged {
@@ -101,7 +124,10 @@ fn torn_down(g: &mut Guest, left: &str, busy: usize, logged: &[&str]) -> Result<
 /// The target came up with its data intact and powered off.
 fn landed(g: &mut Guest, marker: &str) -> Result<()> {
     g.wait_for_re("shutdown: kexec now", STEP)?;
-    g.wait_for_re(&format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"), BOOT)?;
+    g.wait_for_re(
+        &format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"),
+        BOOT,
+    )?;
     g.wait_for_re("TARGET-DATA-OK", STEP)?;
     g.wait_for_re("TARGET-RECORD-FOUND", STEP)?;
     g.wait_for_re("TARGET-DONE", STEP)?;
@@ -178,7 +204,13 @@ fn swap_file_and_loop_image_on_the_root_are_released() -> Result<()> {
          echo written-inside > /mnt/img/written.txt\n\
          cat /proc/swaps; losetup -a"
     );
-    let image = rescue_image(&kernel, "teardown-swap-loop", &body, "swaploop", &[(img, "/img.ext4")])?;
+    let image = rescue_image(
+        &kernel,
+        "teardown-swap-loop",
+        &body,
+        "swaploop",
+        &[(img, "/img.ext4")],
+    )?;
     let mut g = start(image, vec![root.clone()])?;
     torn_down(
         &mut g,
@@ -201,7 +233,10 @@ fn swap_file_and_loop_image_on_the_root_are_released() -> Result<()> {
         .output()
         .context("running debugfs")?;
     if !inner.is_file() {
-        bail!("debugfs could not extract /img.ext4: {}", String::from_utf8_lossy(&dump.stderr));
+        bail!(
+            "debugfs could not extract /img.ext4: {}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
     }
     fx::assert_disk_clean(&inner).context("the loop image inside the root disk")
 }

@@ -29,7 +29,11 @@ pub fn menu(path: &str, text: &str, read: Reader<'_>) -> Menu {
 fn flatten(items: &[Item], above: &[Vec<String>; 3], out: &mut Vec<BootEntry>) {
     for (i, item) in items.iter().enumerate() {
         let (title, id) = item.names();
-        let keys = [i.to_string(), title.to_string(), id.unwrap_or(title).to_string()];
+        let keys = [
+            i.to_string(),
+            title.to_string(),
+            id.unwrap_or(title).to_string(),
+        ];
         let path: [Vec<String>; 3] =
             std::array::from_fn(|k| [above[k].clone(), vec![keys[k].clone()]].concat());
         match item {
@@ -48,9 +52,15 @@ fn boot_entry(e: &Entry, aliases: Vec<String>) -> BootEntry {
     // GRUB splits unquoted variables into words (`linux /k $args`);
     // the lexer does not say what was quoted, so every word is split.
     let split = |words: &mut dyn Iterator<Item = &String>| -> Vec<String> {
-        words.flat_map(|w| w.split_whitespace()).map(str::to_string).collect()
+        words
+            .flat_map(|w| w.split_whitespace())
+            .map(str::to_string)
+            .collect()
     };
-    let linux = e.linux.as_ref().map(|(k, args)| split(&mut std::iter::once(k).chain(args)));
+    let linux = e
+        .linux
+        .as_ref()
+        .map(|(k, args)| split(&mut std::iter::once(k).chain(args)));
     let (boots, args) = match linux.as_deref() {
         Some([kernel, args @ ..]) => (Boots::Linux(absolute(strip_device(kernel))), args.to_vec()),
         _ => {
@@ -74,7 +84,9 @@ fn boot_entry(e: &Entry, aliases: Vec<String>) -> BootEntry {
 
 fn find_default(entries: &[BootEntry], d: &str) -> Option<usize> {
     let submenu = format!("{d}>");
-    let exact = entries.iter().position(|e| e.aliases.iter().any(|a| a == d));
+    let exact = entries
+        .iter()
+        .position(|e| e.aliases.iter().any(|a| a == d));
     exact.or_else(|| {
         entries
             .iter()

@@ -21,8 +21,8 @@ mod flat;
 pub(crate) mod script;
 
 pub use flat::menu;
-pub use script::{parse_grubenv, Env};
 use script::{lex, Cmd};
+pub use script::{parse_grubenv, Env};
 
 use super::Reader;
 
@@ -111,7 +111,8 @@ struct Walker<'a> {
 /// contents (`load_env`). `read` fetches the files `source` and
 /// `configfile` name; without it they are not followed.
 pub fn parse(path: &str, text: &str, mut env: Env, read: Option<Reader<'_>>) -> Config {
-    env.entry("menuentry_id_option".into()).or_insert_with(|| "--id".into());
+    env.entry("menuentry_id_option".into())
+        .or_insert_with(|| "--id".into());
     let mut w = Walker {
         read,
         env,
@@ -160,7 +161,9 @@ impl Walker<'_> {
         if name == "}" {
             self.close();
         } else if cmd.opens_block() {
-            let inner = words.get(1..words.len().saturating_sub(1)).unwrap_or_default();
+            let inner = words
+                .get(1..words.len().saturating_sub(1))
+                .unwrap_or_default();
             let frame = self.open_block(&name, inner, format!("{path}:{}", cmd.line));
             self.stack.push(frame);
         } else if let Some(Frame::Entry(e)) = self.stack.last_mut() {

@@ -3,9 +3,9 @@
 
 use super::files::{boot_path, list_in_root};
 use super::Detected;
+use crate::bootcfg::version::version_cmp;
 use crate::handoff::resolve::resolve_in_root;
 use crate::handoff::source::Source;
-use crate::bootcfg::version::version_cmp;
 use std::path::{Path, PathBuf};
 
 pub(super) fn detect(root: &Path, notes: &mut Vec<String>) -> Option<Detected> {

@@ -1,7 +1,7 @@
 use super::{fixture, open, rear_tree, Temp};
-use crate::iso::menu::{choose, discover, Choice};
 use crate::bootcfg::entry::{Boots, Menu};
 use crate::bootcfg::{grub, syslinux};
+use crate::iso::menu::{choose, discover, Choice};
 use crate::iso::Error;
 use std::collections::HashMap;
 

@@ -163,6 +163,7 @@ fn the_command_fails_cleanly_on_bad_input() {
         (Some("/dev/sr0"), Some("rear"), "a b", true)
     );
     assert!(
-        crate::applets::kexec::iso::wants(&args(&["-e", "--iso=x"])) && !crate::applets::kexec::iso::wants(&args(&["-l", "x"]))
+        crate::applets::kexec::iso::wants(&args(&["-e", "--iso=x"]))
+            && !crate::applets::kexec::iso::wants(&args(&["-l", "x"]))
     );
 }

@@ -4,10 +4,10 @@
 //! random text for the config parsers.
 
 use super::{fixture, open_bytes, rear_tree, Temp};
+use crate::bootcfg::{grub, syslinux};
 use crate::iso::fs::{Iso, Kind};
 use crate::iso::menu::{choose, discover};
 use crate::iso::volume::parse_dir;
-use crate::bootcfg::{grub, syslinux};
 
 use crate::test_rng::Rng;
 

@@ -67,7 +67,9 @@ impl Temp {
 
     /// `xorriso -as mkisofs FLAGS -o NAME.iso tree`; None without xorriso.
     pub fn iso(&self, name: &str, flags: &[&str]) -> Option<PathBuf> {
-        if !have_xorriso() && rescue_tests::skip("xorriso is not installed (apt-get install xorriso)") {
+        if !have_xorriso()
+            && rescue_tests::skip("xorriso is not installed (apt-get install xorriso)")
+        {
             return None;
         }
         let out = self.path.join(format!("{name}.iso"));

@@ -1,6 +1,6 @@
 use super::{blob, open, open_bytes, rear_tree, Temp};
-use crate::iso::fs::{Kind, Names};
 use crate::bootcfg::entry::{BootEntry, Boots};
+use crate::iso::fs::{Kind, Names};
 use crate::iso::load;
 use std::os::unix::fs::FileExt;
 

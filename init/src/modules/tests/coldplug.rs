@@ -223,17 +223,33 @@ fn waits_for_a_pending_usb_storage_scan() {
     let intf = t.path.join("bus/usb/drivers/usb-storage/2-1:1.0");
     std::fs::create_dir_all(intf.join("host7")).unwrap();
     t.write("module/usb_storage/parameters/delay_use", "1\n");
-    let short = run_with(&mut loader(), &t.path, Duration::from_millis(200), Duration::ZERO);
+    let short = run_with(
+        &mut loader(),
+        &t.path,
+        Duration::from_millis(200),
+        Duration::ZERO,
+    );
     assert!(short.timed_out);
     let line = short.to_string();
-    assert!(line.contains("(not settled: USB storage 2-1:1.0 is still scanning for disks)"), "{line}");
+    assert!(
+        line.contains("(not settled: USB storage 2-1:1.0 is still scanning for disks)"),
+        "{line}"
+    );
     let target = intf.join("host7/target7:0:0");
     let writer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
         std::fs::create_dir_all(target).unwrap();
     });
-    let r = run_with(&mut loader(), &t.path, Duration::from_secs(10), Duration::ZERO);
+    let r = run_with(
+        &mut loader(),
+        &t.path,
+        Duration::from_secs(10),
+        Duration::ZERO,
+    );
     writer.join().unwrap();
     assert!(!r.timed_out, "{r}");
-    assert!(r.elapsed >= Duration::from_millis(300), "settled before the scan: {r}");
+    assert!(
+        r.elapsed >= Duration::from_millis(300),
+        "settled before the scan: {r}"
+    );
 }

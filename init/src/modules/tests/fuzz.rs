@@ -4,8 +4,7 @@
 
 use super::{fixture, Fake, GOOD_ALIAS, GOOD_DEP, GOOD_MODINFO, GOOD_SOFTDEP};
 use crate::modules::parse::{
-    parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load,
-    parse_softdep,
+    parse_alias, parse_builtin, parse_builtin_aliases, parse_dep, parse_modules_load, parse_softdep,
 };
 use crate::modules::{Config, Index, Loader};
 use kmodfmt::glob::matches;

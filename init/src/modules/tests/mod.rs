@@ -3,11 +3,11 @@
 //! slice of the Debian 6.1 kernel's index (modules.dep and modules.alias
 //! built from the modules' own `.modinfo`).
 
-mod modprobe;
 mod coldplug;
 mod fuzz;
 mod index;
 mod loader;
+mod modprobe;
 
 use super::backend::Users;
 use super::{Backend, Config, Index, Loader};

@@ -173,7 +173,10 @@ fn virtio_loaded(pci: bool) -> Fake {
     let mut users = |name: &str, holders: &[&str]| {
         let holders: Vec<String> = holders.iter().map(|s| s.to_string()).collect();
         let refcnt = holders.len() as u32;
-        fake.users.insert(name.into(), crate::modules::backend::Users { holders, refcnt });
+        fake.users.insert(
+            name.into(),
+            crate::modules::backend::Users { holders, refcnt },
+        );
     };
     if pci {
         users("virtio", &["virtio_blk", "virtio_pci"]);
@@ -194,31 +197,56 @@ fn remove_unloads_the_module_then_unused_dependencies() {
     let o = modprobe(&t, &["-r", "-v", "virtio_blk"], virtio_loaded(false));
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.fake.removed, ["virtio_blk", "virtio", "virtio_ring"]);
-    assert_eq!(o.stdout, "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n");
+    assert_eq!(
+        o.stdout,
+        "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n"
+    );
     // virtio_pci still uses virtio and virtio_ring: they stay, and -v says why.
     let o = modprobe(&t, &["-r", "-v", "virtio_blk"], virtio_loaded(true));
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.fake.removed, ["virtio_blk"]);
-    assert!(o.stderr.contains("kept virtio: still in use by virtio_pci"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("kept virtio: still in use by virtio_pci"),
+        "{}",
+        o.stderr
+    );
     // -n: the same plan, nothing unloaded.
     let o = modprobe(&t, &["-r", "-n", "virtio_blk"], virtio_loaded(false));
     assert_eq!((o.code, o.fake.removed.len()), (0, 0));
-    assert_eq!(o.stdout, "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n");
+    assert_eq!(
+        o.stdout,
+        "rmmod virtio_blk\nrmmod virtio\nrmmod virtio_ring\n"
+    );
 }
 
 #[test]
 fn remove_refuses_modules_in_use_built_in_or_absent() {
     let t = TempDir::with_good_index();
     let mut mounted = virtio_loaded(false);
-    mounted.users.insert("virtio_blk".into(), crate::modules::backend::Users { holders: vec![], refcnt: 1 });
+    mounted.users.insert(
+        "virtio_blk".into(),
+        crate::modules::backend::Users {
+            holders: vec![],
+            refcnt: 1,
+        },
+    );
     let o = modprobe(&t, &["-r", "virtio_blk"], mounted);
     assert_eq!(o.code, 1);
-    assert_eq!(o.stderr, "modprobe: ERROR: module virtio_blk is in use (1 references)\n");
+    assert_eq!(
+        o.stderr,
+        "modprobe: ERROR: module virtio_blk is in use (1 references)\n"
+    );
     assert!(o.fake.removed.is_empty());
     let o = modprobe(&t, &["-r", "virtio"], virtio_loaded(false));
-    assert_eq!(o.stderr, "modprobe: ERROR: module virtio is in use by virtio_blk\n");
+    assert_eq!(
+        o.stderr,
+        "modprobe: ERROR: module virtio is in use by virtio_blk\n"
+    );
     let o = modprobe(&t, &["-r", "zswap"], Fake::default());
-    assert_eq!(o.stderr, "modprobe: ERROR: module zswap is built into the kernel\n");
+    assert_eq!(
+        o.stderr,
+        "modprobe: ERROR: module zswap is built into the kernel\n"
+    );
     // -q: the kernel log gets it, not stderr; the status still says so.
     let o = modprobe(&t, &["-q", "-r", "ext4"], Fake::default());
     assert_eq!((o.code, o.stderr.as_str()), (1, ""));

@@ -25,9 +25,24 @@ use anyhow::{bail, Context, Result};
 use rescue_tests::{image, BootOpts, ImageSpec, Initramfs, Kernel, Vm};
 use std::path::{Path, PathBuf};
 
-const VIRTIO_MODULES: &[&str] = &["virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", "ext4"];
+const VIRTIO_MODULES: &[&str] = &[
+    "virtio_pci",
+    "virtio_blk",
+    "virtio_scsi",
+    "virtio_net",
+    "ext4",
+];
 const STORAGE_NET_DIRS: &[&str] = &[
-    "ata", "scsi", "nvme", "block", "virtio", "md", "message/fusion", "usb/storage", "usb/host", "net",
+    "ata",
+    "scsi",
+    "nvme",
+    "block",
+    "virtio",
+    "md",
+    "message/fusion",
+    "usb/storage",
+    "usb/host",
+    "net",
 ];
 /// The readiness line: stamp, who, settled or not, its own ms, modules, disks.
 const READY: &str = r"rescue-init: (coldplug|udev) (settled in|stopped at its deadline after) (\d+) ms[^\r\n]*?: (\d+) modules loaded[^\r\n]*; block devices: ([^\r\n]*)";
@@ -42,7 +57,9 @@ impl Machine {
     fn name(self) -> &'static str {
         match self {
             Machine::Virtio => "virtio (virtio-blk, virtio-net)",
-            Machine::Mixed => "mixed (virtio-blk, AHCI, NVMe, virtio-scsi, USB storage, e1000, virtio-net)",
+            Machine::Mixed => {
+                "mixed (virtio-blk, AHCI, NVMe, virtio-scsi, USB storage, e1000, virtio-net)"
+            }
         }
     }
 }
@@ -86,7 +103,10 @@ struct Sample {
 
 /// `--module PATH` for every module under the storage and network dirs.
 fn storage_net_modules(kernel: &Kernel) -> Result<Vec<PathBuf>> {
-    let dir = kernel.modules.as_ref().context("the test kernel has no modules directory")?;
+    let dir = kernel
+        .modules
+        .as_ref()
+        .context("the test kernel has no modules directory")?;
     let mut out = Vec::new();
     for sub in STORAGE_NET_DIRS {
         collect_ko(&dir.join("kernel/drivers").join(sub), &mut out)?;
@@ -100,7 +120,10 @@ fn collect_ko(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let p = e?.path();
         if p.is_dir() {
             collect_ko(&p, out)?;
-        } else if p.file_name().is_some_and(|n| n.to_string_lossy().contains(".ko")) {
+        } else if p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(".ko"))
+        {
             out.push(p);
         }
     }
@@ -108,15 +131,23 @@ fn collect_ko(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 fn build(kernel: &Kernel, name: &str, modules: &[String]) -> Result<(Initramfs, usize)> {
-    let mut spec = ImageSpec::new(name).with_host_udev()?.with_modules(kernel, modules)?;
+    let mut spec = ImageSpec::new(name)
+        .with_host_udev()?
+        .with_modules(kernel, modules)?;
     spec.compress = "zstd".into();
-    eprintln!("bench: building {name} ({} --module arguments)", modules.len());
+    eprintln!(
+        "bench: building {name} ({} --module arguments)",
+        modules.len()
+    );
     let initrd = spec.build()?;
     let listed = std::process::Command::new(rescue_tests::paths::mkimage()?)
         .arg("list")
         .arg(&initrd.path)
         .output()?;
-    let kos = String::from_utf8_lossy(&listed.stdout).lines().filter(|l| l.ends_with(".ko")).count();
+    let kos = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| l.ends_with(".ko"))
+        .count();
     Ok((initrd, kos))
 }
 
@@ -133,12 +164,22 @@ fn disks(n: usize) -> Result<Vec<PathBuf>> {
 }
 
 fn qemu_args(machine: Machine, d: &[PathBuf]) -> Vec<String> {
-    let mut a: Vec<String> = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"].map(String::from).to_vec();
+    let mut a: Vec<String> = [
+        "-netdev",
+        "user,id=n0",
+        "-device",
+        "virtio-net-pci,netdev=n0",
+    ]
+    .map(String::from)
+    .to_vec();
     if machine == Machine::Virtio {
         return a;
     }
     for (i, disk) in d.iter().enumerate().skip(1) {
-        a.extend(["-drive".to_string(), format!("file={},format=raw,if=none,id=d{i}", disk.display())]);
+        a.extend([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id=d{i}", disk.display()),
+        ]);
     }
     let devices = [
         "ahci,id=ahci",
@@ -163,15 +204,27 @@ fn run_once(kernel: &Kernel, case: &Case, way: Way, n: usize) -> Result<Sample> 
     opts.mem_mb = 1024;
     opts.disks = vec![d[0].clone()];
     opts.extra_args = qemu_args(case.machine, &d);
-    let slug = if case.machine == Machine::Virtio { "virtio" } else { "mixed" };
-    opts.name = Some(format!("bench-devices-{}-{slug}-{}-{n}", case.image, way.word()));
+    let slug = if case.machine == Machine::Virtio {
+        "virtio"
+    } else {
+        "mixed"
+    };
+    opts.name = Some(format!(
+        "bench-devices-{}-{slug}-{}-{n}",
+        case.image,
+        way.word()
+    ));
     let udev = if way == Way::Udev { "on" } else { "off" };
     opts.cmdline_extra = format!("rescue.udev={udev} rescue.coldplug-timeout=120");
     let mut vm = Vm::boot(opts)?;
     let (t_init, _, _) = stamped(&mut vm, "Run /init as init process")?;
     let (t_ready, _, c) = stamped(&mut vm, READY)?;
     if c[2] != way.word() {
-        return Err(vm.failure(&format!("asked for {}, the readiness line is {}'s", way.word(), &c[2])));
+        return Err(vm.failure(&format!(
+            "asked for {}, the readiness line is {}'s",
+            way.word(),
+            &c[2]
+        )));
     }
     if c[3] != "settled in" {
         return Err(vm.failure("bring-up hit its deadline"));
@@ -187,13 +240,28 @@ fn run_once(kernel: &Kernel, case: &Case, way: Way, n: usize) -> Result<Sample> 
 pub fn run(reps: usize) -> Result<String> {
     let kernel = Kernel::get()?;
     let virtio: Vec<String> = VIRTIO_MODULES.iter().map(|s| s.to_string()).collect();
-    let all: Vec<String> = storage_net_modules(&kernel)?.iter().map(|p| p.display().to_string()).collect();
+    let all: Vec<String> = storage_net_modules(&kernel)?
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let (virtio_img, virtio_kos) = build(&kernel, "bench-devices-virtio", &virtio)?;
     let (all_img, all_kos) = build(&kernel, "bench-devices-storage-net", &all)?;
     let cases = [
-        Case { image: "virtio", machine: Machine::Virtio, initrd: virtio_img },
-        Case { image: "storage-net", machine: Machine::Virtio, initrd: all_img.clone() },
-        Case { image: "storage-net", machine: Machine::Mixed, initrd: all_img },
+        Case {
+            image: "virtio",
+            machine: Machine::Virtio,
+            initrd: virtio_img,
+        },
+        Case {
+            image: "storage-net",
+            machine: Machine::Virtio,
+            initrd: all_img.clone(),
+        },
+        Case {
+            image: "storage-net",
+            machine: Machine::Mixed,
+            initrd: all_img,
+        },
     ];
     let ways = [Way::Builtin, Way::Udev];
     let mut results: Vec<Vec<Sample>> = (0..cases.len() * ways.len()).map(|_| Vec::new()).collect();
@@ -201,7 +269,13 @@ pub fn run(reps: usize) -> Result<String> {
     for n in 1..=reps {
         for (ci, case) in cases.iter().enumerate() {
             for (wi, way) in ways.iter().enumerate() {
-                eprintln!("bench: devices round {n}/{reps}: {} image, {} machine, {} (load {})", case.image, case.machine.name(), way.word(), report::load1());
+                eprintln!(
+                    "bench: devices round {n}/{reps}: {} image, {} machine, {} (load {})",
+                    case.image,
+                    case.machine.name(),
+                    way.word(),
+                    report::load1()
+                );
                 match run_once(&kernel, case, *way, n) {
                     Ok(s) => {
                         eprintln!("bench:   /init → settled {:.3} s (phase {:.3} s), {} modules, disks: {}", s.init_to_ready, s.phase, s.modules, s.disks);
@@ -210,7 +284,12 @@ pub fn run(reps: usize) -> Result<String> {
                     Err(e) => {
                         let line = format!("{e:#}").lines().next().unwrap_or("").to_string();
                         eprintln!("bench:   run failed: {line}");
-                        failures.push(format!("{} / {} / {}: {line}", case.image, case.machine.name(), way.word()));
+                        failures.push(format!(
+                            "{} / {} / {}: {line}",
+                            case.image,
+                            case.machine.name(),
+                            way.word()
+                        ));
                     }
                 }
             }
@@ -219,12 +298,42 @@ pub fn run(reps: usize) -> Result<String> {
     if results.iter().any(Vec::is_empty) {
         bail!("a case had no successful run; see target/vm-logs/bench-devices-*.log");
     }
-    Ok(render(reps, &cases, &ways, &results, (virtio_kos, all_kos), &failures))
+    Ok(render(
+        reps,
+        &cases,
+        &ways,
+        &results,
+        (virtio_kos, all_kos),
+        &failures,
+    ))
 }
 
-fn render(reps: usize, cases: &[Case], ways: &[Way], results: &[Vec<Sample>], kos: (usize, usize), failures: &[String]) -> String {
-    let mut t = Table::new(&["image", "machine", "way", "runs ok", "/init → settled s (median)", "min–max", "bring-up phase s (init's own)", "modules loaded", "block devices found"]);
-    let mut ratios = Table::new(&["image", "machine", "built-in s", "udev s", "built-in / udev"]);
+fn render(
+    reps: usize,
+    cases: &[Case],
+    ways: &[Way],
+    results: &[Vec<Sample>],
+    kos: (usize, usize),
+    failures: &[String],
+) -> String {
+    let mut t = Table::new(&[
+        "image",
+        "machine",
+        "way",
+        "runs ok",
+        "/init → settled s (median)",
+        "min–max",
+        "bring-up phase s (init's own)",
+        "modules loaded",
+        "block devices found",
+    ]);
+    let mut ratios = Table::new(&[
+        "image",
+        "machine",
+        "built-in s",
+        "udev s",
+        "built-in / udev",
+    ]);
     for (ci, case) in cases.iter().enumerate() {
         let mut medians = Vec::new();
         for (wi, way) in ways.iter().enumerate() {
@@ -242,7 +351,10 @@ fn render(reps: usize, cases: &[Case], ways: &[Way], results: &[Vec<Sample>], ko
                 num(median(&total), 3),
                 format!("{}–{}", num(lo, 3), num(hi, 3)),
                 num(median(&s.iter().map(|x| x.phase).collect::<Vec<_>>()), 3),
-                num(median(&s.iter().map(|x| x.modules as f64).collect::<Vec<_>>()), 0),
+                num(
+                    median(&s.iter().map(|x| x.modules as f64).collect::<Vec<_>>()),
+                    0,
+                ),
                 disks.join(" / "),
             ]);
         }
@@ -286,9 +398,15 @@ mod tests {
         let re = regex::Regex::new(&crate::handoff::stamp_re(READY)).unwrap();
         let line = "[   13.564900] rescue-init: udev settled in 9058 ms: 9 modules loaded (virtio_pci, virtio_blk); block devices: vda\r\n";
         let c = re.captures(line).unwrap();
-        assert_eq!((&c[1], &c[2], &c[3], &c[4], &c[5], &c[6]), ("13.564900", "udev", "settled in", "9058", "9", "vda"));
+        assert_eq!(
+            (&c[1], &c[2], &c[3], &c[4], &c[5], &c[6]),
+            ("13.564900", "udev", "settled in", "9058", "9", "vda")
+        );
         let late = "[ 70.1] rescue-init: coldplug stopped at its deadline after 60000 ms (not settled: USB storage 2-1:1.0 is still scanning for disks): 3 modules loaded (a, b, c); block devices: none";
         let c = re.captures(late).unwrap();
-        assert_eq!((&c[2], &c[3], &c[5], &c[6]), ("coldplug", "stopped at its deadline after", "3", "none"));
+        assert_eq!(
+            (&c[2], &c[3], &c[5], &c[6]),
+            ("coldplug", "stopped at its deadline after", "3", "none")
+        );
     }
 }

@@ -19,7 +19,9 @@ fn journey(flavour: Flavour) -> Result<Report> {
     j.stage("kexec the rescue ISO", |j| j.rescue_by_kexec(&mut vm))?;
     j.stage("recover", |j| j.recover(&mut vm))?;
     let disk = j.img("server");
-    j.stage("check the recovered server", |j| j.check_recovered(&mut vm, &disk))?;
+    j.stage("check the recovered server", |j| {
+        j.check_recovered(&mut vm, &disk)
+    })?;
     Ok(j.report)
 }
 
@@ -42,15 +44,35 @@ fn render(stock: &Report, kit: &Report) -> String {
     );
     let mut t = Table::new(&["stage", "stock (s)", "kit (s)", "kit / stock"]);
     let rows = [
-        ("rescue boot: kexec asked → ReaR ready", stock.rescue_boot, kit.rescue_boot),
-        ("recovery: ReaR ready → `rear recover` finished", stock.recovery, kit.recovery),
-        ("recovery finished → recovered server's login prompt", stock.to_login, kit.to_login),
+        (
+            "rescue boot: kexec asked → ReaR ready",
+            stock.rescue_boot,
+            kit.rescue_boot,
+        ),
+        (
+            "recovery: ReaR ready → `rear recover` finished",
+            stock.recovery,
+            kit.recovery,
+        ),
+        (
+            "recovery finished → recovered server's login prompt",
+            stock.to_login,
+            kit.to_login,
+        ),
     ];
     for (label, a, b) in rows {
         t.row(vec![label.into(), num(a, 1), num(b, 1), num(b / a, 2)]);
     }
-    let (a, b) = (rows.iter().map(|r| r.1).sum::<f64>(), rows.iter().map(|r| r.2).sum::<f64>());
-    t.row(vec!["**total**".into(), num(a, 1), num(b, 1), num(b / a, 2)]);
+    let (a, b) = (
+        rows.iter().map(|r| r.1).sum::<f64>(),
+        rows.iter().map(|r| r.2).sum::<f64>(),
+    );
+    t.row(vec![
+        "**total**".into(),
+        num(a, 1),
+        num(b, 1),
+        num(b / a, 2),
+    ]);
     s.push_str(&t.markdown());
     s.push_str("\nEvery stage of each run:\n\n");
     let mut t = Table::new(&["stage", "stock (s)", "kit (s)"]);

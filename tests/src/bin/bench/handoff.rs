@@ -191,7 +191,12 @@ fn run_once(
     image: &Initramfs,
     n: usize,
 ) -> Result<Sample> {
-    let disk = rescue_tests::target::target_disk(kernel, target, Layout::Named, &format!("bench-handoff-disk-{}", way.slug()))?;
+    let disk = rescue_tests::target::target_disk(
+        kernel,
+        target,
+        Layout::Named,
+        &format!("bench-handoff-disk-{}", way.slug()),
+    )?;
     let mut opts = BootOpts::new(&kernel.vmlinuz, &image.path);
     opts.disks = vec![disk.clone()];
     opts.name = Some(format!("bench-handoff-{}-{n}", way.slug()));

@@ -46,7 +46,8 @@ fn reps() -> Result<usize> {
 fn run(args: Vec<String>) -> Result<()> {
     let reps = reps()?;
     let which: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (mut do_mkimage, mut do_handoff, mut do_devices, mut do_rear) = (false, false, false, false);
+    let (mut do_mkimage, mut do_handoff, mut do_devices, mut do_rear) =
+        (false, false, false, false);
     match which[..] {
         ["mkimage"] => do_mkimage = true,
         ["handoff"] => do_handoff = true,

@@ -41,18 +41,31 @@ fn boot_once(r: &Rescue, name: &str) -> Result<Boot> {
     vm.wait_for(NEXT_STEP, WAIT)?;
     let udev_script = h_udev.elapsed().as_secs_f64();
     vm.wait_for(READY, WAIT)?;
-    Ok(Boot { to_ready: h_unpack.elapsed().as_secs_f64(), to_init: t_init - t_unpack, udev_script })
+    Ok(Boot {
+        to_ready: h_unpack.elapsed().as_secs_f64(),
+        to_init: t_init - t_unpack,
+        udev_script,
+    })
 }
 
 /// ReaR's own pipeline (pack/GNU/Linux/900_create_initramfs.sh, default).
 fn pack_stock(tree: &Path, out: &Path) -> Result<f64> {
-    let script = format!("cd '{}' && find . ! -name '*~' | cpio -H newc --create --quiet | gzip > '{}'", tree.display(), out.display());
+    let script = format!(
+        "cd '{}' && find . ! -name '*~' | cpio -H newc --create --quiet | gzip > '{}'",
+        tree.display(),
+        out.display()
+    );
     timed(Command::new("sh").arg("-c").arg(script))
 }
 
 fn pack_mkimage(tree: &Path, out: &Path, compress: &[&str]) -> Result<f64> {
     let mut cmd = Command::new(paths::mkimage()?);
-    cmd.arg("pack").arg(tree).arg("-o").arg(out).args(["--keep-owners", "--quiet"]).args(compress);
+    cmd.arg("pack")
+        .arg(tree)
+        .arg("-o")
+        .arg(out)
+        .args(["--keep-owners", "--quiet"])
+        .args(compress);
     timed(&mut cmd)
 }
 
@@ -87,8 +100,16 @@ pub fn run(reps: usize) -> Result<String> {
     for i in 0..reps {
         eprintln!("bench rear: packing, round {}/{reps}", i + 1);
         p_stock.push(pack_stock(&stock.rootfs, &out.join("stock.cgz"))?);
-        p_zstd.push(pack_mkimage(&kit.rootfs, &out.join("kit.zst"), &["--compress", "zstd"])?);
-        p_gzip.push(pack_mkimage(&kit.rootfs, &out.join("kit.cgz"), &["--compress", "gzip", "--level", "6"])?);
+        p_zstd.push(pack_mkimage(
+            &kit.rootfs,
+            &out.join("kit.zst"),
+            &["--compress", "zstd"],
+        )?);
+        p_gzip.push(pack_mkimage(
+            &kit.rootfs,
+            &out.join("kit.cgz"),
+            &["--compress", "gzip", "--level", "6"],
+        )?);
     }
     let (mut b_stock, mut b_kit) = (Vec::new(), Vec::new());
     for i in 0..reps {
@@ -96,10 +117,28 @@ pub fn run(reps: usize) -> Result<String> {
         b_stock.push(boot_once(&stock, &format!("bench-rear-stock-{i}"))?);
         b_kit.push(boot_once(&kit, &format!("bench-rear-kit-{i}"))?);
     }
-    Ok(render(reps, &stock, &kit, [&p_stock, &p_zstd, &p_gzip], [size(&stock.initrd), size(&kit.initrd), size(&out.join("kit.cgz"))], [&b_stock, &b_kit]))
+    Ok(render(
+        reps,
+        &stock,
+        &kit,
+        [&p_stock, &p_zstd, &p_gzip],
+        [
+            size(&stock.initrd),
+            size(&kit.initrd),
+            size(&out.join("kit.cgz")),
+        ],
+        [&b_stock, &b_kit],
+    ))
 }
 
-fn render(reps: usize, stock: &Rescue, kit: &Rescue, packs: [&[f64]; 3], sizes: [u64; 3], boots: [&[Boot]; 2]) -> String {
+fn render(
+    reps: usize,
+    stock: &Rescue,
+    kit: &Rescue,
+    packs: [&[f64]; 3],
+    sizes: [u64; 3],
+    boots: [&[Boot]; 2],
+) -> String {
     let mut s = format!(
         "## ReaR: stock rescue initrd vs the kit (mkimage + rescue-init)\n\n\
          A real `rear mkrescue` (ReaR 2.7, OUTPUT=RAMDISK, modules for virtio/SATA/SCSI disks and ext4, \
@@ -110,20 +149,59 @@ fn render(reps: usize, stock: &Rescue, kit: &Rescue, packs: [&[f64]; 3], sizes: 
         num(kit.mkrescue_time.as_secs_f64(), 1)
     );
     let (ps, ps_r) = med_range(packs[0]);
-    let mut t = Table::new(&["pack (same tree)", "seconds", "range", "ratio to stock", "initrd bytes", "size ratio"]);
-    let labels = ["ReaR: `find \\| cpio \\| gzip`", "mkimage pack --compress zstd (the kit's default here)", "mkimage pack --compress gzip -6 (ReaR's default kept)"];
+    let mut t = Table::new(&[
+        "pack (same tree)",
+        "seconds",
+        "range",
+        "ratio to stock",
+        "initrd bytes",
+        "size ratio",
+    ]);
+    let labels = [
+        "ReaR: `find \\| cpio \\| gzip`",
+        "mkimage pack --compress zstd (the kit's default here)",
+        "mkimage pack --compress gzip -6 (ReaR's default kept)",
+    ];
     for (i, label) in labels.iter().enumerate() {
-        let (m, r) = if i == 0 { (ps, ps_r.clone()) } else { med_range(packs[i]) };
-        t.row(vec![label.to_string(), num(m, 2), r, num(m / ps, 2), sizes[i].to_string(), num(sizes[i] as f64 / sizes[0] as f64, 2)]);
+        let (m, r) = if i == 0 {
+            (ps, ps_r.clone())
+        } else {
+            med_range(packs[i])
+        };
+        t.row(vec![
+            label.to_string(),
+            num(m, 2),
+            r,
+            num(m / ps, 2),
+            sizes[i].to_string(),
+            num(sizes[i] as f64 / sizes[0] as f64, 2),
+        ]);
     }
     s.push_str(&t.markdown());
-    let mut t = Table::new(&["boot (QEMU TCG, 1 GiB)", "unpack → ready (s)", "range", "ratio", "unpack → /init (s)", "ReaR's 40-start-udev script (s)"]);
+    let mut t = Table::new(&[
+        "boot (QEMU TCG, 1 GiB)",
+        "unpack → ready (s)",
+        "range",
+        "ratio",
+        "unpack → /init (s)",
+        "ReaR's 40-start-udev script (s)",
+    ]);
     let base = median(&boots[0].iter().map(|b| b.to_ready).collect::<Vec<_>>());
-    for (label, b) in [("stock (ReaR's init: systemd)", boots[0]), ("kit (rescue-init)", boots[1])] {
+    for (label, b) in [
+        ("stock (ReaR's init: systemd)", boots[0]),
+        ("kit (rescue-init)", boots[1]),
+    ] {
         let (m, r) = med_range(&b.iter().map(|x| x.to_ready).collect::<Vec<_>>());
         let init = median(&b.iter().map(|x| x.to_init).collect::<Vec<_>>());
         let udev = median(&b.iter().map(|x| x.udev_script).collect::<Vec<_>>());
-        t.row(vec![label.into(), num(m, 2), r, num(m / base, 2), num(init, 2), num(udev, 2)]);
+        t.row(vec![
+            label.into(),
+            num(m, 2),
+            r,
+            num(m / base, 2),
+            num(init, 2),
+            num(udev, 2),
+        ]);
     }
     s.push('\n');
     s.push_str(&t.markdown());
