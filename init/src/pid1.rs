@@ -268,13 +268,12 @@ fn run_on_console(
     argv: &[String],
     what: &str,
 ) -> Option<rustix::process::WaitStatus> {
-    let stdio = if st.container {
-        Stdio3::Inherit
-    } else {
-        Stdio3::Terminal(Path::new("/dev/console"))
-    };
     crate::info!("running {what}: {argv:?}");
-    let pid = match spawn::command(argv, "linux").and_then(|c| spawn::start(c, stdio)) {
+    let started = spawn::command(argv, "linux").and_then(|c| match st.container {
+        true => spawn::start(c, Stdio3::Inherit),
+        false => spawn::start_kept_session(c, Path::new("/dev/console")),
+    });
+    let pid = match started {
         Ok(pid) => pid,
         Err(e) => {
             crate::error!("{what} {argv:?}: cannot start: {e}; going on");

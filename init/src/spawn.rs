@@ -57,6 +57,42 @@ pub fn shell_command(shell: &str, term: &str) -> io::Result<Command> {
     Ok(cmd)
 }
 
+/// Starts `cmd` owning the terminal `path` in a session of its own that a
+/// keeper leads: a fork of PID 1 that makes the terminal its controlling
+/// tty, runs `cmd` as the foreground process group, waits for it, lets the
+/// terminal send what is still queued (`tcdrain`) and ends as `cmd` ended.
+/// Returns the keeper's pid. Without the keeper `cmd` would lead the
+/// session, and the hangup that its exit causes throws away output the
+/// UART has not sent yet: the last lines of a recovery command were lost
+/// on a serial console.
+pub fn start_kept_session(mut cmd: Command, path: &Path) -> io::Result<i32> {
+    let fd = console::open_terminal(path)?;
+    cmd.stdin(Stdio::from(fd.try_clone()?))
+        .stdout(Stdio::from(fd.try_clone()?))
+        .stderr(Stdio::from(fd.try_clone()?));
+    sys::foreground_group(&mut cmd);
+    sys::prepare_child(&mut cmd, false, false);
+    sys::fork_call(move || keep_session(cmd, fd))
+}
+
+fn keep_session(mut cmd: Command, tty: std::os::fd::OwnedFd) -> i32 {
+    let led = rustix::process::setsid()
+        .map_err(io::Error::from)
+        .and_then(|_| sys::make_controlling_tty(&tty));
+    if let Err(e) = led {
+        crate::error!("cannot give {cmd:?} the console as its terminal: {e}");
+    }
+    let status = match cmd.spawn().and_then(|mut c| c.wait()) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::error!("{:?}: cannot start: {e}", cmd.get_program());
+            return 127;
+        }
+    };
+    let _ = rustix::termios::tcdrain(&tty);
+    sys::exit_like(status)
+}
+
 /// Starts `cmd` with the given stdio; returns its pid.
 pub fn start(mut cmd: Command, stdio: Stdio3<'_>) -> io::Result<i32> {
     match stdio {

@@ -8,7 +8,7 @@ use rustix::io::Errno;
 use rustix::ioctl::{ioctl, opcode, NoArg, Opcode, Updater};
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -113,18 +113,66 @@ pub fn prepare_child(cmd: &mut Command, new_session: bool, ctty: bool) {
             rustix::process::setsid()?;
         }
         if ctty {
-            // Stdin is the terminal; steal it if an old session still
-            // claims it (arg 1), as getty does.
-            // SAFETY: plain ioctl on fd 0 with an integer argument.
-            if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            // SAFETY: fd 0 is the child's stdin, open until exec.
+            make_controlling_tty(unsafe { BorrowedFd::borrow_raw(0) })?;
         }
         Ok(())
     };
     // SAFETY: the hook only makes async-signal-safe system calls and
     // allocates nothing, as required between fork and exec.
     unsafe { cmd.pre_exec(hook) };
+}
+
+/// Between fork and exec of a session's command: its own process group,
+/// made the terminal's (fd 0) foreground group while the job-control
+/// signals are still ignored and blocked as in PID 1 (a background group
+/// calling tcsetpgrp would otherwise be stopped by SIGTTOU). Register
+/// before [`prepare_child`], whose hook restores the signals.
+pub fn foreground_group(cmd: &mut Command) {
+    let hook = || {
+        rustix::process::setpgid(None, None)?;
+        let me = rustix::process::getpid();
+        // SAFETY: fd 0 is the terminal; BorrowedFd only for the call.
+        let tty = unsafe { BorrowedFd::borrow_raw(0) };
+        rustix::termios::tcsetpgrp(tty, me)?;
+        Ok(())
+    };
+    // SAFETY: setpgid, getpid and the tcsetpgrp ioctl are
+    // async-signal-safe and allocate nothing.
+    unsafe { cmd.pre_exec(hook) };
+}
+
+/// Ends this (forked) process the way its child ended: the same exit
+/// code, or death by the same signal.
+pub fn exit_like(status: std::process::ExitStatus) -> ! {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        // SAFETY: plain calls on a valid signal number; if the signal does
+        // not end us (it was a stop signal), the _exit below does.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set = SigSet::empty();
+            libc::sigaddset(&mut set.0, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set.0, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
+        }
+    }
+    let code = status.code().unwrap_or(128 + status.signal().unwrap_or(0));
+    // SAFETY: ends the forked child without running the parent's
+    // destructors.
+    unsafe { libc::_exit(code) }
+}
+
+/// Makes the terminal `tty` the caller's controlling tty (the caller
+/// leads a session), stealing it if an old session still claims it, as
+/// getty does.
+pub fn make_controlling_tty(tty: impl AsFd) -> io::Result<()> {
+    // SAFETY: plain ioctl on a valid fd with an integer argument;
+    // async-signal-safe, so fine between fork and exec too.
+    if unsafe { libc::ioctl(tty.as_fd().as_raw_fd(), libc::TIOCSCTTY, 1) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// `kill(-1, sig)`: every process except PID 1 itself (and kernel threads).

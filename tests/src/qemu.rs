@@ -281,11 +281,14 @@ impl Vm {
 
     /// Types `line` and Enter on the serial console.
     pub fn send_line(&mut self, line: &str) -> Result<()> {
+        self.send_bytes(format!("{line}\n").as_bytes())
+    }
+
+    /// Sends raw bytes to the serial console (Ctrl-S is 0x13).
+    pub fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
         let stdin = self.stdin.as_mut().ok_or_else(|| anyhow!("stdin closed"))?;
-        let sent = stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| stdin.flush());
-        sent.map_err(|e| self.failure(&format!("sending {line:?} to the console: {e}")))
+        let sent = stdin.write_all(bytes).and_then(|()| stdin.flush());
+        sent.map_err(|e| self.failure(&format!("sending {bytes:?} to the console: {e}")))
     }
 
     /// Runs a human monitor command (e.g. `sendkey ctrl-alt-delete`) and

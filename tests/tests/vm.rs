@@ -119,6 +119,26 @@ mod shell_respawn {
 mod rescue_run {
     use super::*;
 
+    /// What a command writes just before it ends reaches the console,
+    /// even when the terminal cannot send it yet: the end of its session
+    /// must not throw queued output away (the e2e tier's installer VM lost
+    /// its last line). Ctrl-S (flow control) holds the console's output
+    /// while the command writes its last lines and exits; Ctrl-Q lets it go.
+    #[test]
+    fn output_queued_when_the_command_ends_is_not_lost() -> anyhow::Result<()> {
+        let cmdline = r#"rescue.run="/bin/sh -c 'read x; echo END-$((40+2))-A; echo END-$((40+2))-B'" rescue.after=poweroff"#;
+        let mut g = boot(common::image()?, cmdline)?;
+        g.wait_for_re(r"rescue-init: running rescue\.run", BOOT)?;
+        std::thread::sleep(Duration::from_secs(2));
+        g.send_bytes(b"\x13go\n")?;
+        std::thread::sleep(Duration::from_secs(3));
+        g.send_bytes(b"\x11")?;
+        // The command line holds `$((40+2))`, never 42: only the output matches.
+        g.wait_for("END-42-A", STEP)?;
+        g.wait_for("END-42-B", STEP)?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
+
     #[test]
     fn runs_the_command_from_the_cmdline() -> anyhow::Result<()> {
         let cmdline = r#"rescue.run="/bin/sh -c 'echo RUN-$((2+3))'""#;
