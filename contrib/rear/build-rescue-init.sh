@@ -34,19 +34,22 @@ for rescue_init_applet in reboot halt poweroff shutdown ; do
     rm -f "$ROOTFS_DIR/bin/$rescue_init_applet"
     ln -s rescue-init "$ROOTFS_DIR/bin/$rescue_init_applet"
 done
-# ReaR's 40-start-udev-or-load-modules.sh waits up to 10 s for a
-# systemd-udevd and then 4 s more for udev to settle. Under rescue-init
-# without a udevd, its coldplug has already loaded the drivers for every
-# device and answers the kernel's module requests, so the kit's wrapper
-# does only the script's remaining work (/etc/modules, dm-mod). With a
-# udevd running, or under ReaR's own init, ReaR's script runs unchanged.
+# Waits of ReaR's setup for what rescue-init has already done; each is
+# replaced only under rescue-init (ReaR's own init keeps them all), and
+# RESCUE_INIT_SKIP_WAITS=no (or the older RESCUE_INIT_SKIP_UDEV_WAIT=no)
+# keeps ReaR's scripts as they are. README.md lists them and why.
+rescue_init_setup="$ROOTFS_DIR/etc/scripts/system-setup"
 rescue_init_udev_script="$ROOTFS_DIR/etc/scripts/system-setup.d/40-start-udev-or-load-modules.sh"
-if ! is_false "${RESCUE_INIT_SKIP_UDEV_WAIT:-yes}" && test -s "$rescue_init_udev_script" ; then
-    mv "$rescue_init_udev_script" "$rescue_init_udev_script.rear-stock"
-    cat > "$rescue_init_udev_script" <<'EOT'
+if ! is_false "${RESCUE_INIT_SKIP_WAITS:-yes}" && ! is_false "${RESCUE_INIT_SKIP_UDEV_WAIT:-yes}" ; then
+    # 40-start-udev-or-load-modules.sh: when rescue-init brought the
+    # devices up and they settled (with udev or its own coldplug), only the
+    # script's remaining work: /etc/modules and dm-mod.
+    if test -s "$rescue_init_udev_script" ; then
+        mv "$rescue_init_udev_script" "$rescue_init_udev_script.rear-stock"
+        cat > "$rescue_init_udev_script" <<'EOT'
 # rescue-init kit: ReaR's original is 40-start-udev-or-load-modules.sh.rear-stock
-if [[ "$( readlink /proc/1/exe )" == */rescue-init ]] && ! pidof systemd-udevd udevd &>/dev/null ; then
-    echo "rescue-init has loaded the drivers for all devices; no udev to wait for"
+if [[ "$( readlink /proc/1/exe )" == */rescue-init ]] && { test -e /run/rescue-init/devices-settled || ! pidof systemd-udevd udevd &>/dev/null ; } ; then
+    echo "rescue-init has brought up and settled all devices: $( cat /run/rescue-init/devices-settled 2>/dev/null )"
     if test -s /etc/modules ; then
         while read module options ; do
             case "$module" in
@@ -60,7 +63,19 @@ else
     source /etc/scripts/system-setup.d/40-start-udev-or-load-modules.sh.rear-stock
 fi
 EOT
+    fi
+    # system-setup: `sleep 1` before anything (output lost under systemd)
+    # and `sleep 2` after "ready" (before a getty clears the screen);
+    # rescue-init writes the console itself and clears nothing.
+    sed -i -e 's/^sleep \([12]\)$/[[ "$( readlink \/proc\/1\/exe )" == *\/rescue-init ]] || sleep \1/' "$rescue_init_setup"
+    # ReaR's udev rule runs `rear udev` (by default `rear mkrescue` onto the
+    # disk) when a disk labelled REAR-000 appears: useless in the rescue
+    # system, where it holds udev's queue for about 10 s at every boot with
+    # the backup disk attached.
+    find "$ROOTFS_DIR/etc/udev/rules.d" "$ROOTFS_DIR/lib/udev/rules.d" "$ROOTFS_DIR/usr/lib/udev/rules.d" -name '*-rear.rules' -exec grep -l 'rear udev' {} + 2>/dev/null | xargs -r rm -f
 fi
+# The timeline (rescue-init analyze) gets a row for each setup script.
+sed -i -e 's/^\(\s*\)source \$system_setup_script$/\1rescue-init analyze mark rear-setup "$( basename $system_setup_script )" 2>\/dev\/null ; source $system_setup_script/' "$rescue_init_setup"
 
 # The original system's kernel command line: the kexec after 'rear recover'
 # uses it when the recovered system's boot entries do not say.

@@ -19,6 +19,10 @@ ROOT=$TARGET_FS_ROOT
 FALLBACK=reboot
 EOT
 if rescue-init handoff check "$rescue_init_handoff" 1>&2 ; then
+    # Load the kernel now, while ReaR still finishes (and, unattended,
+    # counts down to its reboot): the reboot then only checks that the
+    # plan is unchanged instead of loading it on its critical path.
+    rescue-init handoff load "$rescue_init_handoff" 1>&2 || LogPrint "rescue-init: loading the kernel ahead failed; 'reboot' will load it"
     LogPrint "rescue-init: 'reboot' will kexec into the recovered system ('reboot --firmware' goes through the firmware)"
 else
     LogPrintError "rescue-init: the recovered system cannot be kexec'd (see above); 'reboot' will go through the firmware"
