@@ -75,6 +75,23 @@ pub fn run_bounded(
     timeout: Duration,
     events: &mut Events,
 ) -> std::io::Result<Option<WaitStatus>> {
+    let t0 = crate::timeline::now_us();
+    let status = bounded(argv, label, timeout, events);
+    let group = if label.starts_with("boot script") {
+        "script"
+    } else {
+        "devices"
+    };
+    crate::timeline::since(t0, group, label.trim_start_matches("boot script "));
+    status
+}
+
+fn bounded(
+    argv: &[String],
+    label: &str,
+    timeout: Duration,
+    events: &mut Events,
+) -> std::io::Result<Option<WaitStatus>> {
     let start = Instant::now();
     let pid = spawn::command(argv, "linux").and_then(|c| spawn::start(c, Stdio3::Detached))?;
     events.track(pid);

@@ -43,6 +43,8 @@ pub struct Config {
     /// Boot a ReaR rescue tree through its inittab (`rescue.rear=off`
     /// boots it as a plain image).
     pub(crate) rear: bool,
+    /// Record the timeline (`rescue.timeline`, see `timeline.rs`).
+    pub(crate) timeline: bool,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub(crate) test_panic: bool,
 }
@@ -62,6 +64,7 @@ impl Default for Config {
             coldplug_timeout: crate::modules::COLDPLUG_DEADLINE,
             udev: crate::udev::Mode::Auto,
             rear: true,
+            timeline: true,
             test_panic: false,
         }
     }
@@ -80,6 +83,7 @@ enum Key {
     ColdplugTimeout,
     Udev,
     Rear,
+    Timeline,
     TestPanic,
 }
 
@@ -99,6 +103,7 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("COLDPLUG_TIMEOUT", "rescue.coldplug-timeout", Key::ColdplugTimeout),
     ("UDEV", "rescue.udev", Key::Udev),
     ("REAR", "rescue.rear", Key::Rear),
+    ("TIMELINE", "rescue.timeline", Key::Timeline),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -171,6 +176,7 @@ impl Config {
             Key::Debug => self.debug = parse_bool(value)?,
             Key::TestPanic => self.test_panic = parse_bool(value)?,
             Key::Rear => self.rear = parse_bool(value)?,
+            Key::Timeline => self.timeline = parse_bool(value)?,
             Key::Shell => self.shell = nonempty(value)?.to_string(),
             Key::Run => self.run = Some(parse_run(nonempty(value)?)?),
             Key::After => self.after = parse_after(nonempty(value)?)?,
@@ -231,14 +237,28 @@ fn absolute(v: &str) -> Result<String, String> {
     }
 }
 
+/// `SECS` or `SECS.FRACTION` (up to nanoseconds), at most a day. Decimal
+/// by hand: the float parser would cost the static init 13 KiB.
 fn parse_secs(v: &str) -> Result<Duration, String> {
-    let secs: f64 = v
-        .parse()
-        .map_err(|_| format!("expected seconds, got {v:?}"))?;
-    if !(0.0..=86400.0).contains(&secs) {
+    let bad = || format!("expected seconds, got {v:?}");
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || frac.len() > 9 {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("seconds out of range: {v}"))?
+    };
+    let nanos: u32 = format!("{frac:0<9}").parse().map_err(|_| bad())?;
+    let d = Duration::new(secs, nanos);
+    if d > Duration::from_secs(86400) {
         return Err(format!("seconds out of range: {v}"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 /// `ttyS0,115200n8` → `ttyS0`; `tty0` (the active VT) → `tty1`; `null`
@@ -259,6 +279,39 @@ fn console_name(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_are_decimal() {
+        assert_eq!(parse_secs("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_secs("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_secs(".25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_secs("0.000000001"), Ok(Duration::from_nanos(1)));
+        assert_eq!(parse_secs("86400"), Ok(Duration::from_secs(86400)));
+        for bad in [
+            "",
+            ".",
+            "1e3",
+            "-1",
+            "1.2.3",
+            "inf",
+            "NaN",
+            " 1",
+            "0.0000000001",
+        ] {
+            assert!(
+                parse_secs(bad).unwrap_err().starts_with("expected seconds"),
+                "{bad:?}"
+            );
+        }
+        for big in ["86401", "99999999999999999999999"] {
+            assert!(
+                parse_secs(big)
+                    .unwrap_err()
+                    .starts_with("seconds out of range"),
+                "{big:?}"
+            );
+        }
+    }
 
     #[test]
     fn cmdline_options_and_consoles() {

@@ -62,6 +62,8 @@ fn open(path: &Path) -> Result<File, KexecError> {
 
 /// Loads `kernel` (+ `initrd`) with `cmdline` for a later [`exec`].
 pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Method, KexecError> {
+    // Whatever was loaded before is replaced: not the handoff's any more.
+    crate::handoff::preload::forget();
     let kfile = open(kernel)?;
     let ifile = initrd.map(open).transpose()?;
     let c = CString::new(cmdline).map_err(|_| KexecError::Cmdline)?;
@@ -160,6 +162,7 @@ pub fn loaded() -> bool {
 
 /// Unloads a loaded kernel.
 pub fn unload() -> io::Result<()> {
+    crate::handoff::preload::forget();
     let empty = c"";
     // Any readable fd will do: the kernel ignores it when unloading.
     let null = File::open("/dev/null")?;

@@ -10,6 +10,7 @@
 #[macro_use]
 pub(crate) mod log;
 
+pub(crate) mod analyze;
 pub mod applets;
 pub(crate) mod bootcfg;
 pub(crate) mod bootscripts;
@@ -17,6 +18,7 @@ pub mod cmdline;
 pub mod config;
 pub(crate) mod console;
 pub(crate) mod events;
+pub(crate) mod fsread;
 pub mod handoff;
 pub mod iso;
 pub(crate) mod kexec;
@@ -40,4 +42,5 @@ pub(crate) mod sys;
 pub(crate) mod teardown;
 #[cfg(test)]
 mod test_rng;
+pub(crate) mod timeline;
 pub(crate) mod udev;

@@ -46,7 +46,10 @@ const APPLETS: &[Applet] = &[
     Applet {
         name: "handoff",
         main: applets::handoff::main,
-        usage: &["handoff check [FILE] [--load] [--host-cmdline PATH]"],
+        usage: &[
+            "handoff check [FILE] [--load] [--host-cmdline PATH]",
+            "handoff load [FILE] [--host-cmdline PATH]",
+        ],
         linked: false,
     },
     Applet {
@@ -54,6 +57,14 @@ const APPLETS: &[Applet] = &[
         main: applets::modprobe::main,
         usage: &["modprobe [-q] [-n] [-v] [-a] [--show-depends] NAME... (also /sbin/modprobe)"],
         linked: true,
+    },
+    Applet {
+        name: "analyze",
+        main: applets::analyze::main,
+        usage: &[
+            "analyze [blame | critical-chain | plot | json] [--handoff [FILE]] | mark GROUP NAME",
+        ],
+        linked: false,
     },
     Applet {
         name: "kexec",
@@ -102,7 +113,7 @@ fn usage() -> String {
          usage: rescue-init {}\n\
          (also installed as /sbin/reboot, /sbin/poweroff, /sbin/halt)\n\n\
          As PID 1 it reads rescue.* options from the kernel command line and\n\
-         /etc/rescue-init/config; see README.md.",
+         /etc/rescue-init/config; see rescue-init(8).",
         env!("CARGO_PKG_VERSION"),
         lines.join("\n       rescue-init ")
     )

@@ -8,6 +8,7 @@ use crate::events::Events;
 use crate::signals::{Request, Signals};
 use crate::spawn::{self, Stdio3};
 use crate::supervise::Supervisor;
+use crate::timeline::{self, PHASE};
 use crate::udev::Udev;
 use crate::{bootscripts, console, log, mount, reap, rear, shutdown};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,6 +30,7 @@ struct State {
 }
 
 pub fn run(args: &[String]) -> ! {
+    let t_init = timeline::now_us();
     let container = std::env::var_os("container").is_some();
     let signals = Signals::take_over();
     if container {
@@ -44,6 +46,7 @@ pub fn run(args: &[String]) -> ! {
     }));
 
     let failed = mount::mount_all(mount::EARLY_MOUNTS);
+    let t_mounted = timeline::now_us();
     if !container {
         log::attach_kmsg();
         console::attach_stdio();
@@ -54,6 +57,10 @@ pub fn run(args: &[String]) -> ! {
     );
     set_hostname();
     let mut cfg = load_config(container, args);
+    timeline::set_enabled(cfg.timeline && !container);
+    timeline::record(0, t_init, PHASE, "kernel");
+    timeline::record(t_init, t_mounted, PHASE, "early mounts");
+    timeline::since(t_mounted, PHASE, "config");
     let signals = match signals {
         Ok(s) => s,
         Err(e) => {
@@ -64,14 +71,18 @@ pub fn run(args: &[String]) -> ! {
     let mut events = Events::new(signals);
     let mut udev = Udev::default();
     if !container {
+        let t = timeline::now_us();
         udev = crate::udev::bring_up(cfg.udev, &cfg.modules, cfg.coldplug_timeout, &mut events);
+        timeline::since(t, PHASE, "devices");
         listen_for_hotplug(&mut events);
     }
+    let t = timeline::now_us();
     bootscripts::run_all(
         Path::new(bootscripts::BOOT_DIR),
         cfg.script_timeout,
         &mut events,
     );
+    timeline::since(t, PHASE, "boot scripts");
     crate::info!("boot scripts done");
     let rear = if cfg.rear && !container {
         rear::detect(Path::new("/"))
@@ -269,6 +280,25 @@ fn run_on_console(
     what: &str,
 ) -> Option<rustix::process::WaitStatus> {
     crate::info!("running {what}: {argv:?}");
+    let t0 = timeline::now_us();
+    let row = match what {
+        "ReaR" => format!(
+            "ReaR {}",
+            argv.last()
+                .map_or("", |a| a.rsplit('/').next().unwrap_or(a))
+        ),
+        _ => what.to_string(),
+    };
+    let status = wait_on_console(st, argv, what);
+    timeline::since(t0, PHASE, &row);
+    status
+}
+
+fn wait_on_console(
+    st: &mut State,
+    argv: &[String],
+    what: &str,
+) -> Option<rustix::process::WaitStatus> {
     let started = spawn::command(argv, "linux").and_then(|c| match st.container {
         true => spawn::start(c, Stdio3::Inherit),
         false => spawn::start_kept_session(c, Path::new("/dev/console")),

@@ -27,14 +27,18 @@ pub struct Shutdown {
 }
 
 pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
+    let t0 = crate::timeline::now_us();
+    crate::timeline::mark("shutdown", &format!("{req} requested"));
     match handoff::decide(req, &ctx.handoff, &ctx.recorded_cmdline) {
         Decision::Stay => {}
         Decision::Plain(r) => {
-            teardown(r, ctx, events);
+            teardown(r, ctx, events, None);
             final_call(r, events);
         }
-        Decision::Kexec(fallback) => {
-            teardown(Request::Kexec, ctx, events);
+        Decision::Kexec(fallback, record) => {
+            let record = record.map(|path| (path, t0));
+            teardown(Request::Kexec, ctx, events, record.as_ref());
+            crate::timeline::mark("shutdown", "kexec");
             crate::info!("shutdown: kexec now");
             let err = crate::kexec::exec();
             crate::error!("kexec failed: {err}; FALLBACK={fallback}");
@@ -47,16 +51,28 @@ pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
     }
 }
 
-fn teardown(req: Request, ctx: &Shutdown, events: &mut Events) {
+/// `record`: the handoff record in the recovered system and when the
+/// shutdown began; the filesystem holding it goes last, after the
+/// teardown's timeline is written there.
+fn teardown(req: Request, ctx: &Shutdown, events: &mut Events, record: Option<&(PathBuf, u64)>) {
     let t0 = Instant::now();
     crate::info!("shutdown ({req}): stopping processes");
+    let t = crate::timeline::now_us();
     stop_processes(&ctx.shells, ctx.stop_timeout, events);
+    crate::timeline::since(t, "shutdown", "stop processes");
+    let t = crate::timeline::now_us();
     crate::sync::sync_bounded(events, SYNC_STALL);
+    crate::timeline::since(t, "shutdown", "sync");
     crate::info!(
         "shutdown ({req}): processes stopped, synced ({} ms)",
         t0.elapsed().as_millis()
     );
+    if let Some((path, since)) = record {
+        keep_record(path, *since, ctx, events);
+    }
+    let t = crate::timeline::now_us();
     let left = crate::teardown::release_all(!ctx.container, events);
+    crate::timeline::since(t, "shutdown", "release filesystems and devices");
     for m in &left {
         crate::warn!("shutdown: {m}");
     }
@@ -67,6 +83,26 @@ fn teardown(req: Request, ctx: &Shutdown, events: &mut Events) {
         t0.elapsed().as_millis()
     );
     note_ignored(events, req);
+}
+
+/// Releases everything but the filesystem holding the handoff record,
+/// appends the timeline of the shutdown so far to the record (read back
+/// by `rescue-init analyze --handoff` in the recovered system), and syncs
+/// it; the full teardown that follows releases that filesystem too.
+fn keep_record(path: &std::path::Path, since: u64, ctx: &Shutdown, events: &mut Events) {
+    let t = crate::timeline::now_us();
+    let _ = crate::teardown::release_all_but(!ctx.container, events, path);
+    crate::timeline::since(t, "shutdown", "release all but the recovered root");
+    let lines: String = crate::timeline::lines_since(since)
+        .iter()
+        .map(|l| format!("  timeline {l}\n"))
+        .collect();
+    if let Err(e) = crate::handoff::execute::append(path, &lines) {
+        crate::warn!(
+            "handoff: cannot add the timeline to {}: {e}",
+            path.display()
+        );
+    }
 }
 
 /// SIGHUP+SIGTERM to the shells' sessions, SIGTERM+SIGCONT to everyone,

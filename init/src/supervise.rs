@@ -174,6 +174,7 @@ fn start_shell(sh: &mut Shell, events: &mut Events) {
             sh.exec_failures = 0;
             events.track(pid);
             crate::info!("{} started (pid {pid})", sh.name());
+            crate::timeline::mark("login", &sh.name());
         }
         Err(e) => {
             sh.exec_failures += 1;

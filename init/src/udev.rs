@@ -202,6 +202,7 @@ fn with_udev(
         events.wait(Some(Duration::from_millis(10)));
     }
     crate::debug!("udev: {CONTROL} is there");
+    crate::timeline::mark("devices", "udevd ready");
     let admin = p.admin.display().to_string();
     for kind in ["--type=subsystems", "--type=devices"] {
         let argv = [

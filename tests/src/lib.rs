@@ -15,6 +15,7 @@ pub mod qemu;
 pub mod rear;
 pub mod skip;
 pub mod target;
+pub mod timeline;
 
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;

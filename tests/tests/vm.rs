@@ -575,3 +575,73 @@ mod compressors {
 /// recovery into a kexec; with the kit disabled ReaR works as before.
 #[path = "vm/rear.rs"]
 mod rear;
+
+/// Proves: PID 1 records the boot's timeline; `rescue-init analyze` gives
+/// it back as JSON, as an SVG chart a real XML parser reads (one titled
+/// row per span) and as the critical chain; `rescue.timeline=off`
+/// records nothing. The chart is kept as target/vm-logs/timeline-plain.svg
+/// (and .png where rsvg-convert is installed).
+mod timeline {
+    use super::*;
+    use anyhow::ensure;
+    use rescue_tests::timeline::{check_plot, render_png, rows};
+
+    #[test]
+    fn analyze_gives_json_a_chart_and_the_chain() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("")?;
+        let json = g.fetch("rescue-init analyze json", STEP)?;
+        let rows = rows(&json)?;
+        for phase in [
+            "kernel",
+            "early mounts",
+            "config",
+            "devices",
+            "boot scripts",
+        ] {
+            ensure!(
+                rows.iter().any(|r| r.group == "phase" && r.name == phase),
+                "no phase {phase:?} in {rows:?}"
+            );
+        }
+        ensure!(
+            rows.iter()
+                .any(|r| r.group == "login" && r.name.contains("ttyS0")),
+            "no shell start in {rows:?}"
+        );
+        let kernel = rows.iter().find(|r| r.name == "kernel").unwrap();
+        ensure!(
+            kernel.start_us == 0 && kernel.end_us > 0,
+            "the kernel's row: {kernel:?}"
+        );
+        let svg = g.fetch("rescue-init analyze plot", STEP)?;
+        check_plot(&svg, &rows)?;
+        let dir = rescue_tests::paths::target_subdir("vm-logs")?;
+        std::fs::write(dir.join("timeline-plain.svg"), &svg)?;
+        render_png(
+            &dir.join("timeline-plain.svg"),
+            &dir.join("timeline-plain.png"),
+        )?;
+        g.sh(
+            "rescue-init analyze critical-chain",
+            r"kernel @0\.000s \+\d+\.\d{3}s\r?\nearly mounts @",
+            STEP,
+        )?;
+        g.sh("rescue-init analyze bogus; echo RC=$?", "RC=2", STEP)?;
+        g.assert_init_alive()
+    }
+
+    #[test]
+    fn off_records_nothing() -> anyhow::Result<()> {
+        let mut g = boot_to_shell("rescue.timeline=off")?;
+        g.sh(
+            "rescue-init analyze; echo RC=$?; ls /run/rescue-init/timeline",
+            "RC=1",
+            STEP,
+        )?;
+        ensure!(
+            g.console().contains("no such file") || g.console().contains("No such file"),
+            "a timeline file exists with rescue.timeline=off"
+        );
+        g.assert_init_alive()
+    }
+}

@@ -3,6 +3,10 @@
 //! handoff would work. Without `--load` it only reads files; with it the
 //! kernel is loaded for kexec and unloaded again (through a
 //! [`KexecLoader`], which tests replace).
+//!
+//! `rescue-init handoff load [FILE] [--host-cmdline PATH]` loads the
+//! plan's kernel and keeps it loaded, so that the reboot need not (see
+//! `handoff/preload.rs`).
 
 use crate::handoff::{build, read, validate, Fallback, Plan, DEFAULT_PATH, RECORDED_CMDLINE_PATH};
 use crate::kexec;
@@ -26,9 +30,12 @@ where
     }
 }
 
-const USAGE: &str = "usage: rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n  \
+const USAGE: &str =
+    "usage: rescue-init handoff check [FILE] [--load] [--host-cmdline PATH]\n       \
+    rescue-init handoff load [FILE] [--host-cmdline PATH]\n  \
     FILE             the handoff file (default /run/rescue-init/handoff)\n  \
     --load           also load the kernel with kexec and unload it again\n  \
+    load             load the plan's kernel and keep it: the reboot skips the load\n  \
     --host-cmdline   the recorded host command line (default /etc/rescue-init/host-cmdline)\n\
     Exit status: 0 the handoff would work, 1 it would not, 2 usage error.";
 
@@ -39,11 +46,15 @@ struct Opts {
     load: bool,
 }
 
-/// `argv`: `handoff check ...`.
+/// `argv`: `handoff check ...` or `handoff load ...`.
 pub fn main(argv: &[String]) -> i32 {
-    if argv.get(1).map(String::as_str) != Some("check") {
-        eprintln!("{USAGE}");
-        return 2;
+    match argv.get(1).map(String::as_str) {
+        Some("check") => {}
+        Some("load") => return load_main(&argv[2..]),
+        _ => {
+            eprintln!("{USAGE}");
+            return 2;
+        }
     }
     run(
         &argv[2..],
@@ -60,6 +71,65 @@ fn load_and_unload(plan: &Plan) -> Result<(), String> {
     let method = kexec::load(&k.kernel.0, initrd, &k.cmdline.0).map_err(|e| e.to_string())?;
     println!("loaded with {method:?}; /sys/kernel/kexec_loaded says 1; unloading");
     kexec::unload().map_err(|e| format!("unload: {e}"))
+}
+
+/// `handoff load`: the plan's kernel loaded and remembered.
+fn load_main(args: &[String]) -> i32 {
+    let opts = match parse_args(args) {
+        Ok(o) if !o.load => o,
+        Ok(_) => return usage_error("--load is for `handoff check`"),
+        Err(msg) if msg.is_empty() => return usage_error(""),
+        Err(msg) => return usage_error(&msg),
+    };
+    let plan = match read(&opts.file)
+        .map_err(|e| e.to_string())
+        .and_then(|f| build(&f, &opts.file, &opts.recorded).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("handoff load: {e}");
+            return 1;
+        }
+    };
+    let Some(k) = &plan.kexec else {
+        eprintln!("handoff load: ACTION={}: nothing to load", plan.action.0);
+        return 1;
+    };
+    let v = validate(k);
+    if !v.is_ok() {
+        eprintln!(
+            "handoff load: the plan does not pass its checks: {}",
+            v.problems().join("; ")
+        );
+        return 1;
+    }
+    if crate::handoff::preload::still_loaded(k) {
+        println!(
+            "handoff load: {} is loaded already and unchanged",
+            k.kernel.0.display()
+        );
+        return 0;
+    }
+    let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
+    match kexec::load(&k.kernel.0, initrd, &k.cmdline.0) {
+        Ok(method) => {
+            crate::handoff::preload::remember(k);
+            println!("handoff load: {} loaded ({method:?}); the reboot kexecs it without loading it again unless the plan changes", k.kernel.0.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("handoff load: {e}");
+            1
+        }
+    }
+}
+
+fn usage_error(msg: &str) -> i32 {
+    if !msg.is_empty() {
+        eprintln!("handoff load: {msg}");
+    }
+    eprintln!("{USAGE}");
+    2
 }
 
 fn parse_args(args: &[String]) -> Result<Opts, String> {

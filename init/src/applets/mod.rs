@@ -4,6 +4,7 @@
 //! is how `reboot`, `poweroff` and `halt` share one), the rest its
 //! arguments; it returns the exit status. `main.rs` lists them.
 
+pub mod analyze;
 pub mod handoff;
 pub mod kexec;
 pub mod modprobe;

@@ -10,13 +10,15 @@ use crate::handoff;
 use crate::kexec;
 use crate::signals::Request;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub enum Decision {
     /// Carry out this request through the firmware (or halt/power off).
     Plain(Request),
     /// The kernel is loaded: tear down, then kexec; `Fallback` if it fails.
-    Kexec(Fallback),
+    /// The record written into the recovered system, if any, gets the
+    /// teardown's timeline before its filesystem goes.
+    Kexec(Fallback, Option<PathBuf>),
     /// Do not shut down at all.
     Stay,
 }
@@ -63,7 +65,7 @@ fn without_handoff(req: Request, handoff_file: &Path) -> Decision {
             "kexec requested: no {}, using the kernel already loaded",
             handoff_file.display()
         );
-        return Decision::Kexec(Fallback::Reboot);
+        return Decision::Kexec(Fallback::Reboot, None);
     }
     if req == Request::Kexec {
         crate::warn!(
@@ -91,12 +93,24 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
             ),
         );
     }
+    if handoff::preload::still_loaded(k) {
+        crate::info!("handoff: the kernel `rescue-init handoff load` loaded is unchanged: not loading it again");
+        let t0 = crate::timeline::now_us();
+        let written = record(k);
+        crate::timeline::since(t0, "handoff", "record");
+        return Decision::Kexec(fallback, written);
+    }
     let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
+    let t0 = crate::timeline::now_us();
     match kexec::load(&k.kernel.0, initrd, &k.cmdline.0) {
         Ok(method) => {
+            crate::timeline::since(t0, "handoff", "load the kernel");
+            handoff::preload::remember(k);
             crate::info!("handoff: kernel loaded ({method:?})");
-            record(k);
-            Decision::Kexec(fallback)
+            let t0 = crate::timeline::now_us();
+            let written = record(k);
+            crate::timeline::since(t0, "handoff", "record");
+            Decision::Kexec(fallback, written)
         }
         Err(e) => fall_back(fallback, &format!("loading the kernel failed: {e}")),
     }
@@ -113,8 +127,8 @@ fn fall_back(fallback: Fallback, why: &str) -> Decision {
 }
 
 /// Leaves a note in the recovered system: it was started by kexec, on
-/// hardware its firmware did not reset.
-fn record(k: &KexecPlan) {
+/// hardware its firmware did not reset. Returns the file written.
+fn record(k: &KexecPlan) -> Option<PathBuf> {
     let msg = format!(
         "{} rescue-init: this boot came via kexec from the rescue system (kernel {}, initrd {}, command line {:?}); \
          the firmware did not reset the hardware: do a full firmware reboot when convenient\n",
@@ -126,18 +140,32 @@ fn record(k: &KexecPlan) {
     crate::warn!("the next kernel starts via kexec on hardware the firmware did not reset; reboot through the firmware when convenient");
     let dir = match handoff::resolve_in_root(&k.root.0, "/var/log") {
         Ok(d) => d,
-        Err(e) => return crate::warn!("handoff: no kexec record written: {e}"),
+        Err(e) => {
+            crate::warn!("handoff: no kexec record written: {e}");
+            return None;
+        }
     };
     let path = dir.join("rescue-init-kexec.log");
-    let res = std::fs::OpenOptions::new()
+    match append(&path, &msg) {
+        Ok(()) => {
+            crate::info!("handoff: recorded in {}", path.display());
+            Some(path)
+        }
+        Err(e) => {
+            crate::warn!("handoff: cannot write {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Appends `text` to `path` and waits until it is on the disk.
+pub(crate) fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(msg.as_bytes()));
-    match res {
-        Ok(()) => crate::info!("handoff: recorded in {}", path.display()),
-        Err(e) => crate::warn!("handoff: cannot write {}: {e}", path.display()),
-    }
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC` without a time zone database.

@@ -41,9 +41,10 @@
 mod bzimage;
 mod detect;
 mod error;
-mod execute;
+pub(crate) mod execute;
 mod file;
 mod plan;
+pub(crate) mod preload;
 mod resolve;
 mod source;
 mod validate;

@@ -68,7 +68,14 @@ impl Backend for KernelBackend {
         // unknown symbol.
         let file = std::fs::File::open(path)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot open: {e}")))?;
-        crate::sys::finit_module(file.as_fd(), &params, 0)
+        let t0 = crate::timeline::now_us();
+        let loaded = crate::sys::finit_module(file.as_fd(), &params, 0);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        crate::timeline::since(t0, "module", name.split('.').next().unwrap_or(""));
+        loaded
     }
 
     fn remove(&mut self, name: &str) -> io::Result<()> {

@@ -123,8 +123,16 @@ pub fn announce(report: &Report, deadline: Duration) {
         crate::warn!("{report} (deadline {} ms)", deadline.as_millis());
     } else {
         crate::info!("{report}");
+        // For those who would otherwise wait for the devices again (the
+        // ReaR kit's setup script checks it).
+        let _ = std::fs::create_dir_all("/run/rescue-init")
+            .and_then(|()| std::fs::write(SETTLED_PATH, format!("{report}\n")));
     }
 }
+
+/// Exists once the devices settled (built-in coldplug or udev) within the
+/// deadline.
+pub const SETTLED_PATH: &str = "/run/rescue-init/devices-settled";
 
 /// [`prepare`] with every path and the backend as parameters.
 pub fn prepare_with<B: Backend>(opts: &BootOptions, backend: B) -> Option<Loader<B>> {

@@ -124,6 +124,9 @@ struct Context<'e> {
     failed: BTreeSet<String>,
     /// The devices under the rescue system's own root.
     protected: BTreeSet<String>,
+    /// A mount point kept mounted this time (the one holding the handoff
+    /// record, see [`release_all_but`]).
+    hold: Option<String>,
 }
 
 impl<'e> Context<'e> {
@@ -148,6 +151,7 @@ impl<'e> Context<'e> {
             hung: BTreeSet::new(),
             failed: BTreeSet::new(),
             protected,
+            hold: None,
         }
     }
 
@@ -162,7 +166,10 @@ impl<'e> Context<'e> {
         if self.hung.contains(key) || self.failed.contains(key) {
             return None;
         }
-        match timed::call(self.events, timeout, f) {
+        let t0 = crate::timeline::now_us();
+        let outcome = timed::call(self.events, timeout, f);
+        crate::timeline::since(t0, "teardown", key);
+        match outcome {
             Outcome::TimedOut => {
                 crate::error!(
                     "teardown: {key}: no answer after {timeout:?}; leaving it (the call stays stuck in the kernel)"
@@ -196,7 +203,26 @@ impl<'e> Context<'e> {
 /// to the host, so mounts are only unmounted in our namespace, never
 /// remounted or detached, and swap and block devices are not touched.
 pub fn release_all(remount_ro: bool, events: &mut Events) -> Vec<String> {
+    release(Context::new(!remount_ro, events))
+}
+
+/// As [`release_all`], but the filesystem that holds `file` stays mounted
+/// (and so do the devices under it), so that it can still be written.
+pub fn release_all_but(remount_ro: bool, events: &mut Events, file: &Path) -> Vec<String> {
     let mut cx = Context::new(!remount_ro, events);
+    cx.hold = mounts::read(MOUNTINFO)
+        .ok()
+        .and_then(|all| mounts::holding(&all, file));
+    if let Some(h) = &cx.hold {
+        crate::info!(
+            "teardown: {h} stays mounted until {} is written",
+            file.display()
+        );
+    }
+    release(cx)
+}
+
+fn release(mut cx: Context) -> Vec<String> {
     let mut targets: Vec<Box<dyn Target>> = if cx.host_owned {
         vec![Box::new(unmount::Unmount::default())]
     } else {
@@ -228,6 +254,7 @@ fn passes(targets: &mut [Box<dyn Target>], cx: &mut Context) {
     let start = Instant::now();
     for pass in 1..=MAX_PASSES {
         let t0 = Instant::now();
+        let pass_start = crate::timeline::now_us();
         let before = snapshot(targets, cx);
         if nothing_left(&before) {
             crate::info!("teardown: pass {pass}: nothing left to release");
@@ -245,6 +272,7 @@ fn passes(targets: &mut [Box<dyn Target>], cx: &mut Context) {
             changed = done.iter().any(|(_, n)| *n > 0);
         }
         let after = snapshot(targets, cx);
+        crate::timeline::since(pass_start, "teardown", &format!("pass {pass}"));
         crate::info!(
             "teardown: pass {pass} ({} ms): {}; left: {}",
             t0.elapsed().as_millis(),

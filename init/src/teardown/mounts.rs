@@ -53,6 +53,16 @@ pub fn super_ro(m: &MountInfo) -> bool {
     m.super_options.split(',').any(|o| o == "ro")
 }
 
+/// The mount point of the filesystem that holds `file`: the mount whose
+/// point is the longest whole-component prefix of its path (the newest one
+/// when several are mounted there).
+pub fn holding(all: &[MountInfo], file: &std::path::Path) -> Option<String> {
+    all.iter()
+        .filter(|m| file.starts_with(&m.mount_point))
+        .max_by_key(|m| std::path::Path::new(&m.mount_point).components().count())
+        .map(|m| m.mount_point.clone())
+}
+
 /// The mounts to release, in mount order: everything but `/` and the API
 /// filesystems of the rescue system itself. API filesystems mounted below
 /// a filesystem being released (`/mnt/local/proc`, a bind of `/dev` for a
@@ -139,6 +149,22 @@ mod tests {
         );
         assert!(network(&all[9]));
         assert!(!network(&all[3]));
+    }
+
+    #[test]
+    fn the_mount_holding_a_file_is_the_deepest_prefix() {
+        let all = parse(CHROOT);
+        let at = |f: &str| holding(&all, std::path::Path::new(f));
+        assert_eq!(
+            at("/mnt/local/var/log/rescue-init-kexec.log").as_deref(),
+            Some("/mnt/local")
+        );
+        assert_eq!(
+            at("/mnt/local/boot/grub/grub.cfg").as_deref(),
+            Some("/mnt/local/boot")
+        );
+        // Whole components only: /mnt/localx is not under /mnt/local.
+        assert_eq!(at("/mnt/localx/f").as_deref(), Some("/"));
     }
 
     #[test]

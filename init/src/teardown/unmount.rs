@@ -36,8 +36,12 @@ fn all_mounts() -> Vec<MountInfo> {
     }
 }
 
-fn releasable() -> Vec<MountInfo> {
-    mounts::releasable(&all_mounts())
+fn releasable(cx: &Context) -> Vec<MountInfo> {
+    let mut rel = mounts::releasable(&all_mounts());
+    if let Some(h) = &cx.hold {
+        rel.retain(|m| m.mount_point != *h);
+    }
+    rel
 }
 
 impl Target for Unmount {
@@ -49,8 +53,8 @@ impl Target for Unmount {
         }
     }
 
-    fn left(&self, _cx: &Context) -> Left {
-        let rel = releasable();
+    fn left(&self, cx: &Context) -> Left {
+        let rel = releasable(cx);
         let rw = rel.iter().filter(|m| !mounts::super_ro(m)).count();
         // A mount remounted read-only counts as a change.
         let items = rel
@@ -65,7 +69,7 @@ impl Target for Unmount {
 
     fn release(&mut self, cx: &mut Context) -> usize {
         let mut n = 0;
-        for m in releasable().iter().rev() {
+        for m in releasable(cx).iter().rev() {
             let key = format!("umount {}", m.mount_point);
             let flags = if mounts::network(m) {
                 UnmountFlags::FORCE
@@ -104,7 +108,7 @@ impl Target for Unmount {
 
     fn report(&self, cx: &Context) -> Vec<String> {
         let mut out = Vec::new();
-        for m in releasable() {
+        for m in releasable(cx) {
             let state = if mounts::super_ro(&m) {
                 "read-only, its data is safe"
             } else {
@@ -131,7 +135,7 @@ impl Unmount {
     /// (each mount once), in a child so that a process stuck in the kernel
     /// cannot block the scan of its /proc entries.
     fn name_holders(&mut self, cx: &mut Context) {
-        let rel = releasable();
+        let rel = releasable(cx);
         let new: Vec<&MountInfo> = rel.iter().filter(|m| !self.named.contains(&m.id)).collect();
         if new.is_empty() {
             return;
@@ -161,7 +165,7 @@ impl Unmount {
     fn detach_lazily(&mut self, cx: &mut Context) -> usize {
         let mut n = 0;
         let all = all_mounts();
-        let rel = mounts::releasable(&all);
+        let rel = releasable(cx);
         for m in mounts::detachable(&rel, &all) {
             let key = format!("detach {}", m.mount_point);
             let mp = m.mount_point.clone();
@@ -188,7 +192,7 @@ impl Unmount {
 /// Remounts read-only what stays busy.
 fn remount_read_only(cx: &mut Context) -> usize {
     let mut n = 0;
-    for m in releasable().iter().rev().filter(|m| !mounts::super_ro(m)) {
+    for m in releasable(cx).iter().rev().filter(|m| !mounts::super_ro(m)) {
         let key = format!("remount {} read-only", m.mount_point);
         let mp = m.mount_point.clone();
         match cx.op(&key, OP_TIMEOUT, move || {

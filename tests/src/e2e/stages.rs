@@ -255,7 +255,51 @@ impl Journey {
                 who.contains("PID1=/bin/rescue-init"),
                 "PID 1 of the rescue system is not rescue-init: {who}"
             );
+            self.save_rescue_timeline()?;
         }
+        Ok(())
+    }
+
+    /// The rescue boot's timeline, as `rescue-init analyze` gives it over
+    /// SSH: JSON and the chart (checked, and kept as
+    /// target/e2e/rescue-timeline.{json,svg,png}); the critical chain and
+    /// the longest rows are printed.
+    fn save_rescue_timeline(&self) -> Result<()> {
+        use crate::timeline::{check_plot, render_png, rows};
+        let get = |what: &str| -> Result<Vec<u8>> {
+            let out = self.ssh.output(
+                &format!("rescue-init analyze {what}"),
+                Duration::from_secs(60),
+            )?;
+            ensure!(
+                out.status.success(),
+                "rescue-init analyze {what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Ok(out.stdout)
+        };
+        let json = get("json")?;
+        let rows = rows(&json)?;
+        ensure!(
+            rows.iter().any(|r| r.group == "rear-setup"),
+            "no row for ReaR's setup scripts in the rescue timeline"
+        );
+        let svg = get("plot")?;
+        check_plot(&svg, &rows)?;
+        std::fs::write(self.dir.join("rescue-timeline.json"), &json)?;
+        std::fs::write(self.dir.join("rescue-timeline.svg"), &svg)?;
+        render_png(
+            &self.dir.join("rescue-timeline.svg"),
+            &self.dir.join("rescue-timeline.png"),
+        )?;
+        let chain = String::from_utf8_lossy(&get("critical-chain")?).into_owned();
+        eprintln!("e2e: the rescue boot, `rescue-init analyze critical-chain`:\n{chain}");
+        let blame = String::from_utf8_lossy(&get("blame")?)
+            .lines()
+            .take(12)
+            .collect::<Vec<_>>()
+            .join("\n");
+        eprintln!("e2e: the rescue boot's longest rows:\n{blame}");
         Ok(())
     }
 
@@ -317,6 +361,18 @@ impl Journey {
                 record.contains("came via kexec"),
                 "no kexec record in the recovered system: {record}"
             );
+            let last = self.ssh.run("rescue-init analyze --handoff")?;
+            for row in [
+                "stop processes",
+                "sync",
+                "release all but the recovered root",
+            ] {
+                ensure!(
+                    last.lines().any(|l| l.ends_with(row)),
+                    "no {row:?} in the handoff's timeline:\n{last}"
+                );
+            }
+            eprintln!("e2e: the last seconds before the kexec, `rescue-init analyze --handoff` in the recovered server:\n{last}");
         }
         let cmdline = self.ssh.run("cat /proc/cmdline")?;
         eprintln!("e2e: the recovered server runs with: {}", cmdline.trim());

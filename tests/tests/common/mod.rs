@@ -103,6 +103,24 @@ impl Guest {
         Ok(caps)
     }
 
+    /// The bytes `cmd` writes, carried over the console in base64
+    /// between markers (the image needs `base64`: busybox or coreutils).
+    pub fn fetch(&mut self, cmd: &str, timeout: Duration) -> Result<Vec<u8>> {
+        use base64::Engine as _;
+        self.send_line(&format!(
+            "echo FETCH-$((1+1))-BEGIN; {cmd} | base64; echo FETCH-$((1+1))-END"
+        ))?;
+        let caps = self.wait_for_re(
+            r"FETCH-2-BEGIN\r?\n([A-Za-z0-9+/=\r\n]*)FETCH-2-END",
+            timeout,
+        )?;
+        self.prompt(STEP)?;
+        let text: String = caps[1].chars().filter(|c| !c.is_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .context("decoding what the guest sent")
+    }
+
     /// The shell computes: `echo MARK-$((6*7))` prints `MARK-42`.
     pub fn mark(&mut self) -> Result<()> {
         self.sh("echo MARK-$((6*7))", "MARK-42", STEP).map(drop)

@@ -138,6 +138,9 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
                    dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=4 2>/dev/null && \
                    (cd /mnt/local && md5sum data.bin > data.md5) && echo RECOVERED";
     g.sh(recover, "RECOVERED", STEP)?;
+    // ReaR's tree has no base64 to send them over the console: onto the
+    // disk, read on the host after the run.
+    g.sh("rescue-init analyze json > /mnt/local/timeline.json && rescue-init analyze plot > /mnt/local/timeline.svg && echo TIMELINE-SAVED", "TIMELINE-SAVED", STEP)?;
     let finalize =
         "bash -c 'source /usr/share/rear/lib/global-functions.sh; LogPrint() { echo \"$*\"; }; \
                     LogPrintError() { echo \"$*\"; }; TARGET_FS_ROOT=/mnt/local; \
@@ -153,7 +156,93 @@ fn kit_initrd_boots_rear_and_reboot_kexecs_into_the_recovered_system() -> Result
     g.wait_for_re("TARGET-RECORD-FOUND", STEP)?;
     g.wait_for_re("TARGET-DONE", STEP)?;
     g.expect_exit(ExitKind::PowerOff)?;
-    fx::assert_disk_clean(&disk).context("the recovered disk after the kexec")
+    fx::assert_disk_clean(&disk).context("the recovered disk after the kexec")?;
+    check_rear_timeline(&disk)?;
+    check_handoff_timeline(&disk)
+}
+
+/// A file of the ext4 image `disk`, read on the host.
+fn disk_file(disk: &std::path::Path, path: &str) -> Result<Vec<u8>> {
+    let out = Command::new("debugfs")
+        .args(["-R", &format!("cat {path}")])
+        .arg(disk)
+        .output()?;
+    ensure!(
+        out.status.success() && !out.stdout.is_empty(),
+        "debugfs cat {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out.stdout)
+}
+
+/// The ReaR boot's timeline: rescue-init's phases, ReaR's steps, and a
+/// row for each of ReaR's setup scripts (the kit marks them). The chart is
+/// kept as target/vm-logs/timeline-rear.svg (and .png).
+fn check_rear_timeline(disk: &std::path::Path) -> Result<()> {
+    use rescue_tests::timeline::{check_plot, render_png, rows};
+    let rows = rows(&disk_file(disk, "/timeline.json")?)?;
+    for (group, name) in [
+        ("phase", "devices"),
+        ("phase", "ReaR boot"),
+        ("phase", "ReaR system-setup"),
+        ("rear-setup", "00-functions.sh"),
+        ("rear-setup", "40-start-udev-or-load-modules.sh"),
+    ] {
+        ensure!(
+            rows.iter().any(|r| r.group == group && r.name == name),
+            "no {group} row {name:?} in the ReaR boot's timeline: {rows:?}"
+        );
+    }
+    let setup = rows
+        .iter()
+        .find(|r| r.name == "ReaR system-setup")
+        .context("system-setup row")?;
+    for r in rows.iter().filter(|r| r.group == "rear-setup") {
+        ensure!(
+            r.start_us >= setup.start_us && r.end_us <= setup.end_us && r.end_us > r.start_us,
+            "{r:?} is not a span inside system-setup {setup:?}"
+        );
+    }
+    let svg = disk_file(disk, "/timeline.svg")?;
+    check_plot(&svg, &rows)?;
+    let dir = paths::target_subdir("vm-logs")?;
+    std::fs::write(dir.join("timeline-rear.svg"), &svg)?;
+    render_png(
+        &dir.join("timeline-rear.svg"),
+        &dir.join("timeline-rear.png"),
+    )?;
+    Ok(())
+}
+
+/// The handoff record on the recovered disk carries the teardown's
+/// timeline: read it on the host with the same binary.
+fn check_handoff_timeline(disk: &std::path::Path) -> Result<()> {
+    let record =
+        rescue_tests::image::fresh_dir("rear-handoff-record")?.join("rescue-init-kexec.log");
+    std::fs::write(&record, disk_file(disk, "/var/log/rescue-init-kexec.log")?)?;
+    let out = Command::new(paths::rescue_init()?)
+        .args(["analyze", "--handoff"])
+        .arg(&record)
+        .output()?;
+    let blame = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.success(),
+        "analyze --handoff: {}{blame}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "load the kernel",
+        "record",
+        "stop processes",
+        "sync",
+        "release all but the recovered root",
+    ] {
+        ensure!(
+            blame.lines().any(|l| l.ends_with(row)),
+            "no {row:?} in the handoff's timeline:\n{blame}"
+        );
+    }
+    Ok(())
 }
 
 /// The kit's pack script honours every REAR_INITRD_COMPRESSION value: run
