@@ -183,7 +183,7 @@ fn download_and_unpack(cache: &Path, package: &str, tree: &Path) -> Result<()> {
 }
 
 /// Runs a command, returning stdout; the error names it and shows stderr.
-pub(crate) fn run(cmd: &mut Command) -> Result<String> {
+pub fn run(cmd: &mut Command) -> Result<String> {
     let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
     if !out.status.success() {
         bail!(

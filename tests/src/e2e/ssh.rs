@@ -101,6 +101,26 @@ impl Ssh {
         Ok(text)
     }
 
+    /// Runs `script` with its standard output going to the file `to`
+    /// (a download: `cat FILE`, `tar -cf - DIR`); fails unless it exits 0.
+    pub fn download(&self, script: &str, to: &Path, limit: Duration) -> Result<()> {
+        let file =
+            std::fs::File::create(to).with_context(|| format!("creating {}", to.display()))?;
+        let out = self
+            .command(script, limit)
+            .stdout(file)
+            .output()
+            .context("running ssh")?;
+        if !out.status.success() {
+            bail!(
+                "ssh {script:?} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// Retries `script` until it succeeds (sshd up, network configured).
     pub fn wait_until(&self, script: &str, timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;

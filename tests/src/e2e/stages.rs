@@ -65,6 +65,11 @@ impl Journey {
             Flavour::Kit => "e2e",
             Flavour::Stock => "e2e-stock",
         };
+        Self::in_dir(name, flavour)
+    }
+
+    /// As [`Journey::new`], working in `target/NAME/`.
+    pub fn in_dir(name: &str, flavour: Flavour) -> Result<Journey> {
         let dir = paths::target_dir().join(name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -187,14 +192,7 @@ impl Journey {
     /// The package installed as the README says (it enables the kit),
     /// data written, `rear -v mkbackup`.
     pub fn backup(&mut self) -> Result<()> {
-        let apt = self.ssh.run(&format!(
-            "cd /root && apt-get install -y ./{} 2>&1 && dpkg-divert --list rescue-init",
-            self.deb
-        ))?;
-        ensure!(
-            apt.contains("900_create_initramfs.sh.rear-stock"),
-            "installing the package did not divert ReaR's pack script:\n{apt}"
-        );
+        self.install_package()?;
         self.data = self.ssh.run(WRITE_DATA)?;
         let out = self.ssh.run_for("rear -v mkbackup 2>&1", MKBACKUP)?;
         eprintln!("{out}");
@@ -407,6 +405,20 @@ impl Journey {
                 e.root_cause()
             ),
         }
+        Ok(())
+    }
+
+    /// `apt install ./rescue-init_*.deb` on the server, as the README
+    /// says; the package enables the kit (it diverts ReaR's pack script).
+    pub fn install_package(&mut self) -> Result<()> {
+        let apt = self.ssh.run(&format!(
+            "cd /root && apt-get install -y ./{} 2>&1 && dpkg-divert --list rescue-init",
+            self.deb
+        ))?;
+        ensure!(
+            apt.contains("900_create_initramfs.sh.rear-stock"),
+            "installing the package did not divert ReaR's pack script:\n{apt}"
+        );
         Ok(())
     }
 

@@ -22,6 +22,7 @@ mod gen;
 mod handoff;
 mod mkimage;
 mod rear;
+mod rear_server;
 mod report;
 
 use anyhow::{bail, Result};

@@ -18,20 +18,25 @@ const READY: &str = "Relax-and-Recover rescue system is ready";
 const UDEV_STEP: &str = "Running 40-start-udev-or-load-modules.sh";
 const NEXT_STEP: &str = "Running 41-load-special-modules.sh";
 
-struct Boot {
+pub(crate) struct Boot {
     /// Host clock: unpack line → ready line.
-    to_ready: f64,
+    pub(crate) to_ready: f64,
     /// Guest clock: unpack line → `Run /init`.
-    to_init: f64,
+    pub(crate) to_init: f64,
     /// Host clock: ReaR's 40-start-udev-or-load-modules.sh.
-    udev_script: f64,
+    pub(crate) udev_script: f64,
 }
 
 fn boot_once(r: &Rescue, name: &str) -> Result<Boot> {
     let mut opts = BootOpts::new(&r.kernel, &r.initrd);
     opts.mem_mb = 1024;
     opts.name = Some(name.into());
-    let mut vm = Vm::boot(opts)?;
+    boot_timed(&mut Vm::boot(opts)?)
+}
+
+/// Times a ReaR rescue boot from the kernel unpacking the initramfs to
+/// ReaR's "ready"; the VM goes on running.
+pub(crate) fn boot_timed(vm: &mut Vm) -> Result<Boot> {
     let caps = vm.wait_for_re(&format!(r"\[\s*(\d+\.\d+)\] {UNPACK}"), WAIT)?;
     let (t_unpack, h_unpack) = (caps[1].parse::<f64>()?, Instant::now());
     let caps = vm.wait_for_re(r"\[\s*(\d+\.\d+)\] Run /init as init process", WAIT)?;
@@ -49,7 +54,7 @@ fn boot_once(r: &Rescue, name: &str) -> Result<Boot> {
 }
 
 /// ReaR's own pipeline (pack/GNU/Linux/900_create_initramfs.sh, default).
-fn pack_stock(tree: &Path, out: &Path) -> Result<f64> {
+pub(crate) fn pack_stock(tree: &Path, out: &Path) -> Result<f64> {
     let script = format!(
         "cd '{}' && find . ! -name '*~' | cpio -H newc --create --quiet | gzip > '{}'",
         tree.display(),
@@ -58,7 +63,7 @@ fn pack_stock(tree: &Path, out: &Path) -> Result<f64> {
     timed(Command::new("sh").arg("-c").arg(script))
 }
 
-fn pack_mkimage(tree: &Path, out: &Path, compress: &[&str]) -> Result<f64> {
+pub(crate) fn pack_mkimage(tree: &Path, out: &Path, compress: &[&str]) -> Result<f64> {
     let mut cmd = Command::new(paths::mkimage()?);
     cmd.arg("pack")
         .arg(tree)
@@ -78,11 +83,11 @@ fn timed(cmd: &mut Command) -> Result<f64> {
     Ok(t0.elapsed().as_secs_f64())
 }
 
-fn size(p: &Path) -> u64 {
+pub(crate) fn size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
-fn med_range(v: &[f64]) -> (f64, String) {
+pub(crate) fn med_range(v: &[f64]) -> (f64, String) {
     let (lo, hi) = min_max(v);
     (median(v), format!("{}–{}", num(lo, 2), num(hi, 2)))
 }
@@ -117,7 +122,7 @@ pub fn run(reps: usize) -> Result<String> {
         b_stock.push(boot_once(&stock, &format!("bench-rear-stock-{i}"))?);
         b_kit.push(boot_once(&kit, &format!("bench-rear-kit-{i}"))?);
     }
-    Ok(render(
+    let host = render(
         reps,
         &stock,
         &kit,
@@ -128,7 +133,11 @@ pub fn run(reps: usize) -> Result<String> {
             size(&out.join("kit.cgz")),
         ],
         [&b_stock, &b_kit],
-    ))
+    );
+    if std::env::var("BENCH_REAR_SERVER").as_deref() == Ok("0") {
+        return Ok(host);
+    }
+    Ok(format!("{host}\n{}", crate::rear_server::measure(reps)?))
 }
 
 fn render(
