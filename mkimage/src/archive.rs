@@ -14,14 +14,14 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::compress::decompress;
+use crate::compress::threaded::Threaded;
 use crate::compress::{self, Compression, Method};
 use crate::cpio::{self, Header};
-use crate::decompress;
 use crate::output::AtomicFile;
 use crate::prefix::{self, Prefix};
 use crate::progress::Progress;
 pub use crate::stats::Stats;
-use crate::threaded::Threaded;
 use crate::tree::{show, Entry, Kind};
 
 /// Buffer between the archive writer and the compression thread.

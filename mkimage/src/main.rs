@@ -8,13 +8,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use mkimage::cli::{Command, Output};
-use mkimage::compress::Compression;
+use mkimage::compress::{kconfig, Compression};
 use mkimage::progress::Progress;
 use mkimage::summary::Summary;
 use mkimage::tree::Tree;
 use mkimage::{
-    archive, bins, cli, dedup, extract, image, kconfig, largest, limits, list, microcode, modules,
-    prefix,
+    archive, bins, cli, dedup, extract, image, largest, limits, list, microcode, modules, prefix,
 };
 
 fn main() -> ExitCode {

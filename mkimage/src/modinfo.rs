@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use kmodfmt::{normalize, split_file_name};
 
-use crate::decompress;
+use crate::compress::decompress;
 use crate::elf::{self, ElfErrorKind, FileSource, Source};
 
 const SHT_NOBITS: u32 = 8;

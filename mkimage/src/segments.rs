@@ -8,8 +8,8 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use crate::compress::decompress::{self, Format};
 use crate::cpio::{Header, ReadError, Reader};
-use crate::decompress::{self, Format};
 
 const BUFFER: usize = 256 * 1024;
 /// Bytes needed to recognize any format.

@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
+use crate::compress::kconfig::{Choice, KernelRef};
 use crate::compress::{Compression, Method};
 use crate::glob::Exclude;
 use crate::image::BuildSpec;
-use crate::kconfig::{Choice, KernelRef};
 use crate::limits::Limit;
 use crate::modules::ModuleSpec;
 use args::{BuildArgs, Cli, Generated, OutputArgs, Sub};

@@ -1,8 +1,8 @@
 use clap::error::ErrorKind;
 
 use super::*;
+use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
-use crate::kconfig::KernelRef;
 
 fn parse_line(line: &str) -> Result<Command, clap::Error> {
     parse(line.split_whitespace())

@@ -3,9 +3,9 @@ use std::path::{Path, PathBuf};
 
 use super::{parse as parse_text, Located};
 use crate::cli::{parse, Command};
+use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
 use crate::firmware::FirmwareSet;
-use crate::kconfig::KernelRef;
 use crate::limits::Limit;
 use crate::modules::ModuleSet;
 

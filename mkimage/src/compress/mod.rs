@@ -2,7 +2,7 @@
 //!
 //! A [`Method`] names an algorithm; [`encoder`] wraps an output in it.
 //! Every encoder gives equal output for equal input:
-//! - gzip: no file name, mtime 0; on every core ([`crate::pgzip`]), its
+//! - gzip: no file name, mtime 0; on every core ([`pgzip`]), its
 //!   output independent of the number of threads;
 //! - zstd: multi-threaded, whose output does not depend on the number of
 //!   threads; with a checksum, window at most 8 MiB (levels up to 19);
@@ -10,7 +10,13 @@
 //!   the kernel's XZ decoder knows; on every core, in blocks;
 //! - lz4: the legacy frame format, the only one the kernel reads.
 //!
-//! [`crate::threaded::Threaded`] runs an encoder on its own thread.
+//! [`threaded::Threaded`] runs an encoder on its own thread.
+
+pub mod decompress;
+pub mod kconfig;
+pub mod lz4legacy;
+pub mod pgzip;
+pub mod threaded;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -18,8 +24,8 @@ use std::str::FromStr;
 
 use liblzma::stream::Stream;
 
-use crate::lz4legacy::Lz4Writer;
-use crate::pgzip::ParallelGz;
+use crate::compress::lz4legacy::Lz4Writer;
+use crate::compress::pgzip::ParallelGz;
 
 /// A compression algorithm for the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::lz4legacy::Lz4Reader;
+use crate::compress::lz4legacy::Lz4Reader;
 
 /// Formats an initramfs segment can start with, by magic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
