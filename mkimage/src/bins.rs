@@ -16,9 +16,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
+use crate::elf::ldconf::ConfError;
+use crate::elf::ldso::{Closure, Loader};
 use crate::elf::ElfError;
-use crate::ldconf::ConfError;
-use crate::ldso::{Closure, Loader};
 use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Symlinks followed for one path at most, as the kernel's MAXSYMLINKS.

@@ -17,8 +17,6 @@ pub mod glob;
 pub mod image;
 pub mod kmod_bin;
 pub mod largest;
-pub mod ldconf;
-pub mod ldso;
 pub mod limits;
 pub mod list;
 pub mod microcode;
@@ -32,8 +30,6 @@ pub mod progress;
 pub mod segments;
 pub mod stats;
 pub mod summary;
-#[cfg(test)]
-mod testelf;
 #[cfg(test)]
 mod testmods;
 pub mod tree;

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::testelf;
+use crate::elf::testelf;
 
 /// A scratch directory, removed on drop.
 pub struct Scratch(pub PathBuf);

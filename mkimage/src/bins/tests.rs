@@ -1,5 +1,5 @@
 use super::*;
-use crate::testelf::{build, Spec};
+use crate::elf::testelf::{build, Spec};
 use crate::tree::Kind;
 use std::os::unix::fs::symlink;
 

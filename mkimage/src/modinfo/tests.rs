@@ -1,5 +1,5 @@
 use super::*;
-use crate::testelf;
+use crate::elf::testelf;
 use kmodfmt::SoftDeps;
 
 fn softdep(info: &ModInfo) -> SoftDeps {

@@ -1,7 +1,7 @@
 use super::*;
 
+use crate::elf::testelf;
 use crate::modules::{add_modules, ModuleSpec, System};
-use crate::testelf;
 use crate::testmods::{add_depmod_files, fake_dir, Scratch};
 use std::path::{Path, PathBuf};
 

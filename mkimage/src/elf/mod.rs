@@ -7,6 +7,11 @@
 //! address `DT_STRTAB`, which a `PT_LOAD` segment maps to a file offset.
 //! Nothing is ever executed.
 
+pub mod ldconf;
+pub mod ldso;
+#[cfg(test)]
+pub(crate) mod testelf;
+
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;

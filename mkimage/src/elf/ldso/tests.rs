@@ -1,5 +1,5 @@
 use super::*;
-use crate::testelf::{build, Spec};
+use crate::elf::testelf::{build, Spec};
 
 const X86_64: Kind = Kind {
     class64: true,

@@ -22,8 +22,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::elf::ldconf::{self, ConfError};
 use crate::elf::{self, Elf, ElfError, Kind};
-use crate::ldconf::{self, ConfError};
 
 const EM_386: u16 = 3;
 const EM_PPC64: u16 = 21;
