@@ -12,9 +12,9 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::bins::{self, BinError, Host};
 use crate::moddb::ModError;
 use crate::modules::{self, ModuleSpec, System};
+use crate::tree::bins::{self, BinError, Host};
 use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Names under which `/init` also acts as a command.

@@ -4,7 +4,6 @@
 
 pub mod archive;
 pub mod archive_error;
-pub mod bins;
 pub mod cli;
 pub mod compress;
 pub mod cpio;
@@ -13,7 +12,6 @@ pub mod elf;
 pub mod extract;
 pub mod extract_fs;
 pub mod firmware;
-pub mod glob;
 pub mod image;
 pub mod kmod_bin;
 pub mod largest;

@@ -11,9 +11,9 @@ use mkimage::cli::{Command, Output};
 use mkimage::compress::{kconfig, Compression};
 use mkimage::progress::Progress;
 use mkimage::summary::Summary;
-use mkimage::tree::Tree;
+use mkimage::tree::{bins, Tree};
 use mkimage::{
-    archive, bins, cli, dedup, extract, image, largest, limits, list, microcode, modules, prefix,
+    archive, cli, dedup, extract, image, largest, limits, list, microcode, modules, prefix,
 };
 
 fn main() -> ExitCode {

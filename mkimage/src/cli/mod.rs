@@ -16,10 +16,10 @@ use clap::{CommandFactory, Parser};
 
 use crate::compress::kconfig::{Choice, KernelRef};
 use crate::compress::{Compression, Method};
-use crate::glob::Exclude;
 use crate::image::BuildSpec;
 use crate::limits::Limit;
 use crate::modules::ModuleSpec;
+use crate::tree::exclude::Exclude;
 use args::{BuildArgs, Cli, Generated, OutputArgs, Sub};
 
 /// Where and how to write an image. The compression is decided later,

@@ -4,6 +4,9 @@
 //! `BTreeMap` keeps them in byte order, which also puts every directory
 //! before its children (a prefix sorts before its extensions).
 
+pub mod bins;
+pub mod exclude;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -298,7 +301,7 @@ impl Tree {
 
     /// Leaves out every entry that `exclude` matches, with what is below
     /// it; returns how many entries matched.
-    pub fn exclude(&mut self, exclude: &crate::glob::Exclude) -> usize {
+    pub fn exclude(&mut self, exclude: &exclude::Exclude) -> usize {
         let doomed: Vec<Vec<u8>> = self
             .entries
             .keys()
