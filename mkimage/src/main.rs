@@ -13,7 +13,7 @@ use mkimage::progress::Progress;
 use mkimage::summary::Summary;
 use mkimage::tree::{bins, Tree};
 use mkimage::{
-    archive, cli, dedup, extract, image, largest, limits, list, microcode, modules, prefix,
+    archive, cli, dedup, extract, image, kmod, largest, limits, list, microcode, prefix,
 };
 
 fn main() -> ExitCode {
@@ -51,7 +51,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             let start = Instant::now();
             let epoch = epoch()?;
             let compression = compression(&out)?;
-            let sys = modules::System::from_host();
+            let sys = kmod::System::from_host();
             let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env(), &sys)
                 .with_context(|| format!("building {}", out.path.display()))?;
             for w in warnings {

@@ -17,8 +17,8 @@ use clap::{CommandFactory, Parser};
 use crate::compress::kconfig::{Choice, KernelRef};
 use crate::compress::{Compression, Method};
 use crate::image::BuildSpec;
+use crate::kmod::ModuleSpec;
 use crate::limits::Limit;
-use crate::modules::ModuleSpec;
 use crate::tree::exclude::Exclude;
 use args::{BuildArgs, Cli, Generated, OutputArgs, Sub};
 

@@ -5,9 +5,9 @@ use super::{parse as parse_text, Located};
 use crate::cli::{parse, Command};
 use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
-use crate::firmware::FirmwareSet;
+use crate::kmod::firmware::FirmwareSet;
+use crate::kmod::ModuleSet;
 use crate::limits::Limit;
-use crate::modules::ModuleSet;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests")

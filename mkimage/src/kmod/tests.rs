@@ -1,5 +1,5 @@
 use super::*;
-use crate::testmods::{add_depmod_files, fake_dir, Scratch};
+use crate::kmod::testmods::{add_depmod_files, fake_dir, Scratch};
 
 fn sys(proc_modules: PathBuf) -> System {
     System {

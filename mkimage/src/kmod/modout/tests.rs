@@ -1,8 +1,8 @@
 use super::*;
 
 use crate::elf::testelf;
-use crate::modules::{add_modules, ModuleSpec, System};
-use crate::testmods::{add_depmod_files, fake_dir, Scratch};
+use crate::kmod::testmods::{add_depmod_files, fake_dir, Scratch};
+use crate::kmod::{add_modules, ModuleSpec, System};
 use std::path::{Path, PathBuf};
 
 const BASE: &str = "lib/modules/6.1-test";
@@ -75,7 +75,7 @@ fn the_image_gets_the_modules_and_indexes_for_them() {
         );
     }
     let intel = tree.get(format!("{BASE}/kernel/arch/x86/crypto/crc32c-intel.ko").as_bytes());
-    let want = testelf::module(true, true, crate::testmods::MODULES[5].1).len() as u64;
+    let want = testelf::module(true, true, crate::kmod::testmods::MODULES[5].1).len() as u64;
     match &intel.unwrap().kind {
         Kind::Unpacked { src, size } => {
             assert!(src.ends_with("crc32c-intel.ko.xz"));

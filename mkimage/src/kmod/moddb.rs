@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use kmodfmt::glob::matches;
 use kmodfmt::{normalize, normalize_alias, SoftDeps};
 
-use crate::modinfo::{self, ModFile, ModinfoError};
+use crate::kmod::modinfo::{self, ModFile, ModinfoError};
 use crate::tree::TreeError;
 
 /// Directory levels followed at most while scanning.

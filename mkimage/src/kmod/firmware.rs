@@ -15,8 +15,8 @@ use std::fs;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::moddb::{read_err, ModError, Module};
-use crate::modout::follow_links;
+use crate::kmod::moddb::{read_err, ModError, Module};
+use crate::kmod::modout::follow_links;
 use crate::tree::{self, Tree};
 
 /// Missing files named one by one at most; more are summed up.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testmods::{add_depmod_files, fake_dir, Scratch};
+use crate::kmod::testmods::{add_depmod_files, fake_dir, Scratch};
 
 fn modules(names: &[&str]) -> Found {
     Found::Modules(names.iter().map(|n| n.to_string()).collect())

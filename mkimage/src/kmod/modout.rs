@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use kmodfmt::{plain_path, SoftDeps};
 
-use crate::kmod_bin;
-use crate::moddb::{ModDb, ModError, Module};
+use crate::kmod::bin_index;
+use crate::kmod::moddb::{ModDb, ModError, Module};
 use crate::tree::{self, Entry, Kind, Tree};
 
 /// Symlinks followed for one path at most, as the kernel's MAXSYMLINKS.
@@ -55,14 +55,14 @@ pub fn add(
         .collect();
     let mut files = vec![
         ("modules.dep", kmodfmt::dep::write(&lines).into_bytes()),
-        ("modules.dep.bin", kmod_bin::dep_index(&lines)),
+        ("modules.dep.bin", bin_index::dep_index(&lines)),
         (
             "modules.alias",
             kmodfmt::alias::write(&aliases).into_bytes(),
         ),
         (
             "modules.alias.bin",
-            kmod_bin::alias_index(&aliases, |m| rank[m]),
+            bin_index::alias_index(&aliases, |m| rank[m]),
         ),
         (
             "modules.softdep",
@@ -106,14 +106,14 @@ fn builtin_files(db: &ModDb) -> Result<Vec<(&'static str, Vec<u8>)>, ModError> {
     if let Some(data) = db.read_optional("modules.builtin")? {
         let (names, _) = kmodfmt::builtin::names(&String::from_utf8_lossy(&data));
         files.push(("modules.builtin", data));
-        files.push(("modules.builtin.bin", kmod_bin::builtin_index(&names)));
+        files.push(("modules.builtin.bin", bin_index::builtin_index(&names)));
     }
     if let Some(data) = db.read_optional("modules.builtin.modinfo")? {
         let (aliases, _) = kmodfmt::builtin::aliases(&data);
         files.push(("modules.builtin.modinfo", data));
         files.push((
             "modules.builtin.alias.bin",
-            kmod_bin::builtin_alias_index(&aliases),
+            bin_index::builtin_alias_index(&aliases),
         ));
     }
     Ok(files)

@@ -10,6 +10,14 @@
 //! kernel is an error; a soft dependency that is missing is a warning,
 //! as kmod ignores it.
 
+pub mod bin_index;
+pub mod firmware;
+pub mod moddb;
+pub mod modinfo;
+pub mod modout;
+#[cfg(test)]
+pub(crate) mod testmods;
+
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fs;
@@ -19,10 +27,9 @@ use std::str::FromStr;
 
 use kmodfmt::normalize;
 
-use crate::firmware::{self, FirmwareSet};
-use crate::moddb::{read_err, Found, ModDb, ModError, Module};
-use crate::modout;
 use crate::tree::Tree;
+use firmware::FirmwareSet;
+use moddb::{read_err, Found, ModDb, ModError, Module};
 
 /// `--modules`: a set of modules added to those of `--module`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
