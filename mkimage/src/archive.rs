@@ -21,7 +21,7 @@ use crate::cpio::{self, Header};
 use crate::output::AtomicFile;
 use crate::prefix::{self, Prefix};
 use crate::progress::Progress;
-pub use crate::stats::Stats;
+pub use crate::report::stats::Stats;
 use crate::tree::{show, Entry, Kind};
 
 /// Buffer between the archive writer and the compression thread.
@@ -223,7 +223,7 @@ fn changed(path: &Path, expected: u64) -> ArchiveError {
 /// The bytes of data an entry writes (none for early hard link members).
 fn data_bytes(p: &Planned) -> u64 {
     match p.with_data {
-        true => crate::limits::data_size(&p.entry),
+        true => crate::report::limits::data_size(&p.entry),
         false => 0,
     }
 }

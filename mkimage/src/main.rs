@@ -10,11 +10,10 @@ use anyhow::Context;
 use mkimage::cli::{Command, Output};
 use mkimage::compress::{kconfig, Compression};
 use mkimage::progress::Progress;
-use mkimage::summary::Summary;
+use mkimage::report::summary::Summary;
+use mkimage::report::{largest, limits};
 use mkimage::tree::{bins, Tree};
-use mkimage::{
-    archive, cli, dedup, extract, image, kmod, largest, limits, list, microcode, prefix,
-};
+use mkimage::{archive, cli, dedup, extract, image, kmod, list, microcode, prefix};
 
 fn main() -> ExitCode {
     // Usage errors exit 2 with the usage; --help and --version exit 0.

@@ -8,7 +8,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::limits::human;
+use crate::report::limits::human;
 
 /// No bar for work shorter than this.
 pub const AFTER: Duration = Duration::from_millis(500);

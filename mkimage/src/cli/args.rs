@@ -14,7 +14,7 @@ use super::values::{self, FileArg, KernelVersion, NodeArg};
 use crate::compress::Method;
 use crate::kmod::firmware::FirmwareSet;
 use crate::kmod::ModuleSet;
-use crate::limits::Limit;
+use crate::report::limits::Limit;
 
 #[derive(Debug, Parser)]
 #[command(

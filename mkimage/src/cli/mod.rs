@@ -18,7 +18,7 @@ use crate::compress::kconfig::{Choice, KernelRef};
 use crate::compress::{Compression, Method};
 use crate::image::BuildSpec;
 use crate::kmod::ModuleSpec;
-use crate::limits::Limit;
+use crate::report::limits::Limit;
 use crate::tree::exclude::Exclude;
 use args::{BuildArgs, Cli, Generated, OutputArgs, Sub};
 

@@ -7,7 +7,7 @@ use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
 use crate::kmod::firmware::FirmwareSet;
 use crate::kmod::ModuleSet;
-use crate::limits::Limit;
+use crate::report::limits::Limit;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests")

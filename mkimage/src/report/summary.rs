@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use crate::largest::Dir;
-use crate::limits::human;
-use crate::stats::Stats;
+use crate::report::largest::Dir;
+use crate::report::limits::human;
+use crate::report::stats::Stats;
 
 /// The end-of-build report.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::limits::data_size;
+use crate::report::limits::data_size;
 use crate::tree::{show, Entry};
 
 /// Components kept of a file's directory.
