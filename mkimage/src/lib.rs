@@ -3,21 +3,15 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
-pub mod archive_error;
 pub mod cli;
 pub mod compress;
 pub mod cpio;
-pub mod dedup;
 pub mod elf;
 pub mod extract;
 pub mod extract_fs;
 pub mod image;
 pub mod kmod;
 pub mod list;
-pub mod microcode;
-pub mod output;
-pub mod prefix;
-pub mod progress;
 pub mod report;
 pub mod segments;
 pub mod tree;

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use mkimage::archive::progress::Progress;
+use mkimage::archive::{dedup, microcode, prefix};
 use mkimage::cli::{Command, Output};
 use mkimage::compress::{kconfig, Compression};
-use mkimage::progress::Progress;
 use mkimage::report::summary::Summary;
 use mkimage::report::{largest, limits};
 use mkimage::tree::{bins, Tree};
-use mkimage::{archive, cli, dedup, extract, image, kmod, list, microcode, prefix};
+use mkimage::{archive, cli, extract, image, kmod, list};
 
 fn main() -> ExitCode {
     // Usage errors exit 2 with the usage; --help and --version exit 0.

@@ -12,7 +12,7 @@ use std::hash::Hasher;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::archive_error::ArchiveError;
+use crate::archive::error::ArchiveError;
 use crate::tree::{Entry, Kind};
 
 /// Link identity of a deduplicated group that had none: no real device

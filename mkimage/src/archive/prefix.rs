@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::archive_error::ArchiveError;
-use crate::output::AtomicFile;
+use crate::archive::error::ArchiveError;
+use crate::archive::output::AtomicFile;
 
 /// One segment before the new one.
 #[derive(Debug)]

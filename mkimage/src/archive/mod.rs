@@ -8,6 +8,13 @@
 //! (truncated, empty), links later members to it, and opens a linked
 //! member without O_TRUNC before copying its data.
 
+pub mod dedup;
+pub mod error;
+pub mod microcode;
+pub mod output;
+pub mod prefix;
+pub mod progress;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read};
@@ -18,16 +25,16 @@ use crate::compress::decompress;
 use crate::compress::threaded::Threaded;
 use crate::compress::{self, Compression, Method};
 use crate::cpio::{self, Header};
-use crate::output::AtomicFile;
-use crate::prefix::{self, Prefix};
-use crate::progress::Progress;
 pub use crate::report::stats::Stats;
 use crate::tree::{show, Entry, Kind};
+use output::AtomicFile;
+use prefix::Prefix;
+use progress::Progress;
 
 /// Buffer between the archive writer and the compression thread.
 const BUFFER: usize = 1 << 20;
 
-pub use crate::archive_error::ArchiveError;
+pub use error::ArchiveError;
 
 /// An entry with its header numbers decided.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::output::OutputError;
+use crate::archive::output::OutputError;
 use crate::tree::show;
 
 #[derive(Debug, thiserror::Error)]
