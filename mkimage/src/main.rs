@@ -11,10 +11,11 @@ use mkimage::archive::progress::Progress;
 use mkimage::archive::{dedup, microcode, prefix};
 use mkimage::cli::{Command, Output};
 use mkimage::compress::{kconfig, Compression};
+use mkimage::inspect::{extract, list};
 use mkimage::report::summary::Summary;
 use mkimage::report::{largest, limits};
 use mkimage::tree::{bins, Tree};
-use mkimage::{archive, cli, extract, image, kmod, list};
+use mkimage::{archive, cli, image, kmod};
 
 fn main() -> ExitCode {
     // Usage errors exit 2 with the usage; --help and --version exit 0.

@@ -7,6 +7,8 @@
 //! written through a symlink (every parent component is checked with
 //! `lstat`, and final components are never followed).
 
+mod xfs;
+
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
@@ -16,8 +18,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::cpio::{self, CopyError, Header};
-use crate::extract_fs as xfs;
-use crate::segments::{self, EntryReader, Failure, ListError, Visitor};
+use crate::inspect::segments::{self, EntryReader, Failure, ListError, Visitor};
 use crate::tree::{show, MAX_TARGET};
 
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cpio::{self, Header};
-pub use crate::segments::ListError;
-use crate::segments::{self, EntryReader, Failure, Visitor};
+pub use crate::inspect::segments::ListError;
+use crate::inspect::segments::{self, EntryReader, Failure, Visitor};
 
 /// What was listed.
 #[derive(Debug, Default)]
