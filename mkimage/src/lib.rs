@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod cli;
+mod commands;
 pub mod compress;
 pub mod cpio;
 pub mod elf;
@@ -12,3 +13,5 @@ pub mod inspect;
 pub mod kmod;
 pub mod report;
 pub mod tree;
+
+pub use commands::run;
