@@ -2,16 +2,16 @@
 //! the `mkimage` binary drives (also used by the fuzz targets).
 #![forbid(unsafe_code)]
 
-pub mod archive;
+pub(crate) mod archive;
 pub mod cli;
 mod commands;
-pub mod compress;
-pub mod cpio;
-pub mod elf;
-pub mod image;
+pub(crate) mod compress;
+pub(crate) mod cpio;
+pub(crate) mod elf;
+pub(crate) mod image;
 pub mod inspect;
-pub mod kmod;
-pub mod report;
-pub mod tree;
+pub(crate) mod kmod;
+pub(crate) mod report;
+pub(crate) mod tree;
 
 pub use commands::run;

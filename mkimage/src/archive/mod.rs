@@ -8,12 +8,12 @@
 //! (truncated, empty), links later members to it, and opens a linked
 //! member without O_TRUNC before copying its data.
 
-pub mod dedup;
-pub mod error;
-pub mod microcode;
-pub mod output;
-pub mod prefix;
-pub mod progress;
+pub(crate) mod dedup;
+pub(crate) mod error;
+pub(crate) mod microcode;
+pub(crate) mod output;
+pub(crate) mod prefix;
+pub(crate) mod progress;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -25,7 +25,7 @@ use crate::compress::decompress;
 use crate::compress::threaded::Threaded;
 use crate::compress::{self, Compression, Method};
 use crate::cpio::{self, Header};
-pub use crate::report::stats::Stats;
+use crate::report::stats::Stats;
 use crate::tree::{show, Entry, Kind};
 use output::AtomicFile;
 use prefix::Prefix;
@@ -34,7 +34,7 @@ use progress::Progress;
 /// Buffer between the archive writer and the compression thread.
 const BUFFER: usize = 1 << 20;
 
-pub use error::ArchiveError;
+use error::ArchiveError;
 
 /// An entry with its header numbers decided.
 #[derive(Debug)]

@@ -12,11 +12,11 @@
 //!
 //! [`threaded::Threaded`] runs an encoder on its own thread.
 
-pub mod decompress;
-pub mod kconfig;
-pub mod lz4legacy;
-pub mod pgzip;
-pub mod threaded;
+pub(crate) mod decompress;
+pub(crate) mod kconfig;
+pub(crate) mod lz4legacy;
+pub(crate) mod pgzip;
+pub(crate) mod threaded;
 
 use std::fmt;
 use std::io::{self, Write};

@@ -7,8 +7,8 @@
 //! address `DT_STRTAB`, which a `PT_LOAD` segment maps to a file offset.
 //! Nothing is ever executed.
 
-pub mod ldconf;
-pub mod ldso;
+pub(crate) mod ldconf;
+pub(crate) mod ldso;
 #[cfg(test)]
 pub(crate) mod testelf;
 

@@ -19,7 +19,7 @@ pub struct Summary {
 }
 
 /// Lists the image at `path` to `out`, one entry per line.
-pub fn list(path: &Path, out: &mut dyn Write) -> Result<Summary, ListError> {
+pub(crate) fn list(path: &Path, out: &mut dyn Write) -> Result<Summary, ListError> {
     let mut lister = Lister { out, entries: 0 };
     let segments = segments::walk_file(path, &mut lister)?;
     Ok(Summary {
@@ -87,7 +87,7 @@ fn push_escaped(line: &mut Vec<u8>, bytes: &[u8]) {
 
 /// `type mode uid:gid size name[ -> target][ (hardlink)]`; devices show
 /// `major,minor` in place of the size.
-pub fn format_entry(h: &Header, target: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn format_entry(h: &Header, target: Option<&[u8]>) -> Vec<u8> {
     let t = type_char(h.mode);
     let size = match t {
         'c' | 'b' => format!("{},{}", h.rdev_major, h.rdev_minor),

@@ -2,6 +2,6 @@
 //! entry, for `mkimage list` ([`list`]) and `mkimage extract`
 //! ([`extract`]).
 
-pub mod extract;
+pub(crate) mod extract;
 pub mod list;
-pub mod segments;
+pub(crate) mod segments;

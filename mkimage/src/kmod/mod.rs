@@ -10,11 +10,11 @@
 //! kernel is an error; a soft dependency that is missing is a warning,
 //! as kmod ignores it.
 
-pub mod bin_index;
-pub mod firmware;
-pub mod moddb;
-pub mod modinfo;
-pub mod modout;
+pub(crate) mod bin_index;
+pub(crate) mod firmware;
+pub(crate) mod moddb;
+pub(crate) mod modinfo;
+pub(crate) mod modout;
 #[cfg(test)]
 pub(crate) mod testmods;
 

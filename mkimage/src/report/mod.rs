@@ -2,7 +2,7 @@
 //! numbers ([`stats`]), the directories with the most data ([`largest`])
 //! and the size warnings ([`limits`]), put together by [`summary`].
 
-pub mod largest;
-pub mod limits;
-pub mod stats;
-pub mod summary;
+pub(crate) mod largest;
+pub(crate) mod limits;
+pub(crate) mod stats;
+pub(crate) mod summary;

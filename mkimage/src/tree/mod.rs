@@ -4,9 +4,9 @@
 //! `BTreeMap` keeps them in byte order, which also puts every directory
 //! before its children (a prefix sorts before its extensions).
 
-pub mod bins;
+pub(crate) mod bins;
 mod entry;
-pub mod exclude;
+pub(crate) mod exclude;
 
 pub use entry::{Entry, Kind};
 
