@@ -1,6 +1,6 @@
 //! `mkimage build --config FILE`: a TOML manifest whose keys are build's
-//! long options without their dashes, read into the same [`BuildArgs`]
-//! as the command line, then merged with it by [`merge`].
+//! long options without their dashes, read into the same `BuildArgs`
+//! as the command line, then merged with it by `merge`.
 //!
 //! serde's `deny_unknown_fields` does not work with the flattened output
 //! options, so the keys are checked here against build's options, which

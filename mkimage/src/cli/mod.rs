@@ -1,6 +1,6 @@
-//! The command line: clap reads it ([`args`]), `build --config` adds a
+//! The command line: clap reads it (`args`), `build --config` adds a
 //! manifest ([`manifest`]), and the result becomes what the commands do
-//! ([`Command`]), after the checks that span several options.
+//! (`Command`), after the checks that span several options.
 
 pub(crate) mod args;
 pub(crate) mod generate;

@@ -1,6 +1,6 @@
-//! Reading images back: [`segments`] walks an image's segments entry by
+//! Reading images back: `segments` walks an image's segments entry by
 //! entry, for `mkimage list` ([`list`]) and `mkimage extract`
-//! ([`extract`]).
+//! (`extract`).
 
 pub(crate) mod extract;
 pub mod list;
