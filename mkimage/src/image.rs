@@ -12,9 +12,9 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::bins::{self, BinError, Host};
-use crate::moddb::ModError;
-use crate::modules::{self, ModuleSpec, System};
+use crate::kmod::moddb::ModError;
+use crate::kmod::{self, ModuleSpec, System};
+use crate::tree::bins::{self, BinError, Host};
 use crate::tree::{self, Entry, Tree, TreeError};
 
 /// Names under which `/init` also acts as a command.
@@ -84,7 +84,7 @@ pub fn build_tree(
     sys: &System,
 ) -> Result<(Tree, Vec<String>), BuildError> {
     let mut tree = init_tree(spec)?;
-    let mut warnings = modules::add_modules(&mut tree, &spec.modules, sys)?;
+    let mut warnings = kmod::add_modules(&mut tree, &spec.modules, sys)?;
     add_given(&mut tree, spec)?;
     if let Some(src) = &spec.record_cmdline {
         record_cmdline(&mut tree, src)?;

@@ -7,5 +7,5 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mkimage::list::list_from(Path::new("fuzz"), data, &mut std::io::sink());
+    let _ = mkimage::inspect::list::list_from(Path::new("fuzz"), data, &mut std::io::sink());
 });

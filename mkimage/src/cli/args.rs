@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::help;
 use super::values::{self, FileArg, KernelVersion, NodeArg};
 use crate::compress::Method;
-use crate::firmware::FirmwareSet;
-use crate::limits::Limit;
-use crate::modules::ModuleSet;
+use crate::kmod::firmware::FirmwareSet;
+use crate::kmod::ModuleSet;
+use crate::report::limits::Limit;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,6 +1,6 @@
 //! `mkimage build --config FILE`: a TOML manifest whose keys are build's
-//! long options without their dashes, read into the same [`BuildArgs`]
-//! as the command line, then merged with it by [`merge`].
+//! long options without their dashes, read into the same `BuildArgs`
+//! as the command line, then merged with it by `merge`.
 //!
 //! serde's `deny_unknown_fields` does not work with the flattened output
 //! options, so the keys are checked here against build's options, which
@@ -28,7 +28,7 @@ pub struct Located {
 
 /// An error in a manifest file.
 #[derive(Debug, thiserror::Error)]
-pub enum ManifestError {
+pub(crate) enum ManifestError {
     #[error("cannot read manifest {}: {cause}", path.display())]
     Read {
         path: PathBuf,
@@ -42,7 +42,7 @@ pub enum ManifestError {
 
 /// Reads the manifest at `path`; its relative paths are made relative to
 /// its directory, so that it means the same from anywhere.
-pub fn load(path: &Path) -> Result<BuildArgs, ManifestError> {
+pub(crate) fn load(path: &Path) -> Result<BuildArgs, ManifestError> {
     let bytes = std::fs::read(path).map_err(|cause| ManifestError::Read {
         path: path.to_path_buf(),
         cause,
@@ -91,7 +91,7 @@ pub fn parse(text: &str) -> Result<BuildArgs, Located> {
 }
 
 /// The keys a manifest may hold: build's long options but `--config`.
-pub fn keys() -> Vec<String> {
+pub(crate) fn keys() -> Vec<String> {
     let cli = Cli::command();
     let build = cli.find_subcommand("build").into_iter();
     build
@@ -204,7 +204,7 @@ impl Merge for BuildArgs {
 }
 
 /// The manifest's options `m` with the command line's `c` applied.
-pub fn merge(m: BuildArgs, c: BuildArgs) -> BuildArgs {
+pub(crate) fn merge(m: BuildArgs, c: BuildArgs) -> BuildArgs {
     m.merge(c)
 }
 

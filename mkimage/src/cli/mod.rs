@@ -1,12 +1,12 @@
-//! The command line: clap reads it ([`args`]), `build --config` adds a
+//! The command line: clap reads it (`args`), `build --config` adds a
 //! manifest ([`manifest`]), and the result becomes what the commands do
-//! ([`Command`]), after the checks that span several options.
+//! (`Command`), after the checks that span several options.
 
-pub mod args;
-pub mod generate;
+pub(crate) mod args;
+pub(crate) mod generate;
 mod help;
 pub mod manifest;
-pub mod values;
+pub(crate) mod values;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -14,18 +14,18 @@ use std::path::PathBuf;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
+use crate::compress::kconfig::{Choice, KernelRef};
 use crate::compress::{Compression, Method};
-use crate::glob::Exclude;
 use crate::image::BuildSpec;
-use crate::kconfig::{Choice, KernelRef};
-use crate::limits::Limit;
-use crate::modules::ModuleSpec;
+use crate::kmod::ModuleSpec;
+use crate::report::limits::Limit;
+use crate::tree::exclude::Exclude;
 use args::{BuildArgs, Cli, Generated, OutputArgs, Sub};
 
 /// Where and how to write an image. The compression is decided later,
 /// from the target kernel's config when it is not given.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
+pub(crate) struct Output {
     pub path: PathBuf,
     pub choice: Choice,
     pub opts: WriteOpts,
@@ -33,7 +33,7 @@ pub struct Output {
 
 /// How to write an image, besides its compression (build and pack).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WriteOpts {
+pub(crate) struct WriteOpts {
     /// `--dedup`: identical files become hard links.
     pub dedup: bool,
     /// `--append-to`: an image whose bytes come first.
@@ -55,7 +55,7 @@ pub struct WriteOpts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     Build {
         spec: Box<BuildSpec>,
         out: Output,
@@ -84,7 +84,7 @@ struct Problem(ErrorKind, String);
 /// Parses the arguments after the program name. `--help` and
 /// `--version` come back as clap errors of their kinds, which print
 /// the text and exit 0 (`clap::Error::exit`).
-pub fn parse<I, T>(args: I) -> Result<Command, clap::Error>
+pub(crate) fn parse<I, T>(args: I) -> Result<Command, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,

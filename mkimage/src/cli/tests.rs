@@ -1,8 +1,8 @@
 use clap::error::ErrorKind;
 
 use super::*;
+use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
-use crate::kconfig::KernelRef;
 
 fn parse_line(line: &str) -> Result<Command, clap::Error> {
     parse(line.split_whitespace())
@@ -218,9 +218,9 @@ fn build_takes_module_options() {
     let m = &spec.modules;
     assert_eq!(m.kver.as_deref(), Some("6.1.0-13-amd64"));
     assert_eq!(m.names, [OsString::from("ext4"), OsString::from("./my.ko")]);
-    assert_eq!(m.set, crate::modules::ModuleSet::Loaded);
+    assert_eq!(m.set, crate::kmod::ModuleSet::Loaded);
     assert_eq!(m.dir, Some(PathBuf::from("/m")));
-    assert_eq!(m.firmware, crate::firmware::FirmwareSet::All);
+    assert_eq!(m.firmware, crate::kmod::firmware::FirmwareSet::All);
     assert_eq!(m.firmware_dir, Some(PathBuf::from("/fw")));
     // The config file wins for the compression; the version names modules.
     assert_eq!(
@@ -230,8 +230,11 @@ fn build_takes_module_options() {
     let Command::Build { spec, .. } = parse_line("build --init i -o x").unwrap() else {
         panic!("not build")
     };
-    assert_eq!(spec.modules, crate::modules::ModuleSpec::default());
-    assert_eq!(spec.modules.firmware, crate::firmware::FirmwareSet::Needed);
+    assert_eq!(spec.modules, crate::kmod::ModuleSpec::default());
+    assert_eq!(
+        spec.modules.firmware,
+        crate::kmod::firmware::FirmwareSet::Needed
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use super::*;
-use crate::decompress::{decoder, Format};
-use crate::threaded::Threaded;
+use crate::compress::decompress::{decoder, Format};
+use crate::compress::threaded::Threaded;
 use std::io::Read;
 
 fn compress(c: Compression, data: &[u8]) -> Vec<u8> {

@@ -1,6 +1,6 @@
 use super::*;
 
-use crate::testelf::{build, Spec};
+use crate::elf::testelf::{build, Spec};
 
 /// A small ELF executable: interpreter, two needed libraries, a runpath.
 pub fn sample(class64: bool, little: bool) -> Vec<u8> {

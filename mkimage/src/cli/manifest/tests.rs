@@ -3,11 +3,11 @@ use std::path::{Path, PathBuf};
 
 use super::{parse as parse_text, Located};
 use crate::cli::{parse, Command};
+use crate::compress::kconfig::KernelRef;
 use crate::compress::Method;
-use crate::firmware::FirmwareSet;
-use crate::kconfig::KernelRef;
-use crate::limits::Limit;
-use crate::modules::ModuleSet;
+use crate::kmod::firmware::FirmwareSet;
+use crate::kmod::ModuleSet;
+use crate::report::limits::Limit;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests")
