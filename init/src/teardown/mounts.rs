@@ -66,21 +66,24 @@ pub fn holding(all: &[MountInfo], file: &std::path::Path) -> Option<String> {
 /// The mounts to release, in mount order: everything but `/` and the API
 /// filesystems of the rescue system itself. API filesystems mounted below
 /// a filesystem being released (`/mnt/local/proc`, a bind of `/dev` for a
-/// chroot) are released too, or they would keep it busy for ever.
+/// chroot) are released too, or they would keep it busy for ever; so is
+/// any mount that hides a data mount made before it (a tmpfs on `/mnt`
+/// over the recovered root at `/mnt/local`): until it goes, every call
+/// through the hidden mount's path reaches the mount on top instead.
 pub fn releasable(all: &[MountInfo]) -> Vec<MountInfo> {
     let by_id: HashMap<u32, &MountInfo> = all.iter().map(|m| (m.id, m)).collect();
-    let data = |m: &MountInfo| m.mount_point != "/" && !api(m);
+    let root = |m: &MountInfo| m.mount_point != "/" && (!api(m) || hides_data(m, all, &by_id));
     all.iter()
         .filter(|m| m.mount_point != "/")
         .filter(|m| {
-            if data(m) {
+            if root(m) {
                 return true;
             }
             // Up the parent chain (bounded: ids could in theory loop).
             let mut cur = by_id.get(&m.parent);
             for _ in 0..64 {
                 match cur {
-                    Some(p) if data(p) => return true,
+                    Some(p) if root(p) => return true,
                     Some(p) if p.parent != p.id => cur = by_id.get(&p.parent),
                     _ => return false,
                 }
@@ -89,6 +92,32 @@ pub fn releasable(all: &[MountInfo]) -> Vec<MountInfo> {
         })
         .cloned()
         .collect()
+}
+
+/// `m` sits on a path above a data mount that is not below `m` in the
+/// mount tree: it was mounted later, over the data mount's parent.
+fn hides_data(m: &MountInfo, all: &[MountInfo], by_id: &HashMap<u32, &MountInfo>) -> bool {
+    let above = |d: &MountInfo| {
+        d.mount_point
+            .strip_prefix(m.mount_point.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    all.iter()
+        .filter(|d| d.id != m.id && d.mount_point != "/" && !api(d) && above(d))
+        .any(|d| !descends_from(d, m.id, by_id))
+}
+
+/// Whether `m`'s parent chain reaches the mount `ancestor`.
+fn descends_from(m: &MountInfo, ancestor: u32, by_id: &HashMap<u32, &MountInfo>) -> bool {
+    let mut cur = Some(m);
+    for _ in 0..64 {
+        match cur {
+            Some(c) if c.parent == ancestor => return true,
+            Some(c) if c.parent != c.id => cur = by_id.get(&c.parent).copied(),
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Busy mounts that may be detached lazily (MNT_DETACH) as a last resort:
@@ -149,6 +178,36 @@ mod tests {
         );
         assert!(network(&all[9]));
         assert!(!network(&all[3]));
+    }
+
+    /// A tmpfs mounted on /mnt after the recovered root was mounted on
+    /// /mnt/local hides it: the tmpfs goes first (newest first), whatever
+    /// its type; the rescue system's own tmpfs on /run hides nothing.
+    #[test]
+    fn a_mount_hiding_a_data_mount_is_released_first() {
+        let text = "1 0 254:0 / / rw - ext4 /dev/vda1 rw\n\
+                    20 1 0:20 / /run rw - tmpfs tmpfs rw\n\
+                    30 1 254:16 / /mnt/local rw - ext4 /dev/vdb rw\n\
+                    31 30 254:17 / /mnt/local/boot rw - ext4 /dev/vdc rw\n\
+                    40 1 0:40 / /mnt rw - tmpfs tmpfs rw\n\
+                    41 40 0:41 / /mnt/x rw - tmpfs tmpfs rw\n";
+        let all = parse(text);
+        let rel = releasable(&all);
+        let mps: Vec<&str> = rel.iter().map(|m| m.mount_point.as_str()).collect();
+        assert_eq!(
+            mps,
+            ["/mnt/local", "/mnt/local/boot", "/mnt", "/mnt/x"],
+            "newest last: released first"
+        );
+        // A tmpfs mounted below the data mount hides nothing of it.
+        let inner = "1 0 254:0 / / rw - ext4 /dev/vda1 rw\n30 1 254:16 / /mnt/local rw - ext4 /dev/vdb rw\n\
+                     40 30 0:40 / /mnt/local/tmp rw - tmpfs tmpfs rw\n";
+        let rel = releasable(&parse(inner));
+        assert_eq!(
+            rel.len(),
+            2,
+            "the tmpfs below the data mount goes with it, as before"
+        );
     }
 
     #[test]

@@ -83,8 +83,13 @@ impl Target for Unmount {
                     n += 1;
                 }
                 Some(Outcome::Failed(Errno::BUSY)) => crate::debug!("{} busy", m.mount_point),
-                // Gone already (with its parent, or by propagation).
-                Some(Outcome::Failed(Errno::INVAL | Errno::NOENT)) => {}
+                // Gone already (with its parent, or by propagation) — unless
+                // it is still listed: then the path led to another mount.
+                Some(Outcome::Failed(e @ (Errno::INVAL | Errno::NOENT))) => {
+                    if all_mounts().iter().any(|x| x.id == m.id) {
+                        crate::warn!("unmount {}: {e}, yet it is still mounted (its path leads elsewhere: hidden under a later mount?)", mounts::describe(m));
+                    }
+                }
                 Some(Outcome::Failed(e)) => crate::warn!("unmount {}: {e}", m.mount_point),
                 Some(Outcome::Broken(why)) => crate::warn!("unmount {}: {why}", m.mount_point),
                 Some(Outcome::TimedOut) | None => {}

@@ -287,3 +287,57 @@ fn unkillable_holder_is_named_and_its_filesystems_end_read_only() -> Result<()> 
     fx::assert_disk_clean(&root).context("the root disk")?;
     fx::assert_disk_clean(&boot).context("the boot disk")
 }
+
+/// A mount that hides a data mount (a tmpfs mounted on /srv after a data
+/// disk was mounted on /srv/data) is released first, whatever its type:
+/// until it goes, every unmount or remount through /srv/data's path
+/// reaches the tmpfs instead. The kexec goes on and both disks are clean.
+#[test]
+fn a_mount_hiding_a_data_mount_is_released_first() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let target = fx::target_initrd(&kernel)?;
+    let root = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+    let data = ext4_image("teardown-hidden-data", "data", "32M", &[])?;
+    let body = format!(
+        "{DATA}\n\
+         mkdir -p /srv/data && mount -t ext4 /dev/vdb /srv/data\n\
+         dd if=/dev/urandom of=/srv/data/hidden.bin bs=1M count=2 2>/dev/null\n\
+         mount -t tmpfs tmpfs /srv\n\
+         cat /proc/self/mountinfo"
+    );
+    let image = rescue_image(&kernel, "teardown-overmount", &body, "overmount", &[])?;
+    let mut g = start(image, vec![root.clone(), data.clone()])?;
+    torn_down(
+        &mut g,
+        "nothing",
+        0,
+        &[
+            r"unmounted /srv \(tmpfs tmpfs\)",
+            r"unmounted /srv/data \(ext4 /dev/vdb\)",
+        ],
+    )?;
+    landed(&mut g, "overmount")?;
+    fx::assert_disk_clean(&root).context("the root disk")?;
+    fx::assert_disk_clean(&data).context("the hidden data disk")
+}
+
+/// The recovered root itself hidden (a tmpfs on /mnt after it was mounted
+/// on /mnt/local): the handoff cannot find the kernel and falls back to a
+/// reboot, and the teardown still releases the tmpfs first and then the
+/// root, which comes out clean (it stayed mounted read-write before).
+#[test]
+fn a_hidden_root_falls_back_and_is_still_unmounted() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let target = fx::target_initrd(&kernel)?;
+    let root = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+    let body = format!("{DATA}\nmount -t tmpfs tmpfs /mnt");
+    let image = rescue_image(&kernel, "teardown-hidden-root", &body, "hidden", &[])?;
+    let mut g = start(image, vec![root.clone()])?;
+    g.wait_for("RECOVERY-DONE", BOOT)?;
+    g.wait_for_re(r"handoff: [^\r\n]*FALLBACK=reboot", STEP)?;
+    g.wait_for_re(r"unmounted /mnt \(tmpfs tmpfs\)", BOOT)?;
+    g.wait_for_re(r"unmounted /mnt/local \(ext4 /dev/vda\)", STEP)?;
+    g.wait_for_re(r"filesystems done, 0 left busy", STEP)?;
+    g.expect_exit(ExitKind::Reboot)?;
+    fx::assert_disk_clean(&root).context("the hidden root disk")
+}
