@@ -226,15 +226,13 @@ fn rear_boot(st: &mut State, plan: rear::Plan) {
             start_services(st, services.take());
         }
         let t0 = std::time::Instant::now();
-        match run_on_console(st, argv, "ReaR") {
-            Some(status) => crate::info!(
+        if let Some(status) = run_on_console(st, argv, "ReaR") {
+            crate::info!(
                 "ReaR: {} {} ({} ms)",
                 argv.join(" "),
                 reap::describe(status),
                 t0.elapsed().as_millis()
-            ),
-            None if !st.events.requests.is_empty() => return,
-            None => {}
+            );
         }
     }
     start_services(st, services.take());
@@ -272,8 +270,9 @@ fn recovery_command(st: &mut State) {
     }
 }
 
-/// Runs `argv` owning the console until it exits. `None` when it cannot
-/// start, or when a shutdown is requested first (the shutdown stops it).
+/// Runs `argv` owning the console until it exits; shutdown requests that
+/// arrive meanwhile are served (a successful one never returns). `None`
+/// when it cannot start.
 fn run_on_console(
     st: &mut State,
     argv: &[String],
@@ -316,8 +315,12 @@ fn wait_on_console(
             return Some(s);
         }
         if !st.events.requests.is_empty() {
-            crate::warn!("{what} still running (pid {pid}) when a shutdown was requested");
-            return None;
+            // Served here: a refused handoff (FALLBACK=shell) leaves the
+            // command running and owning the console, and its end must
+            // still be waited for and acted on.
+            crate::info!("{what} still running (pid {pid}) when a shutdown was requested");
+            serve_request(st);
+            continue;
         }
         let next = st.services.start_due(&mut st.events);
         st.events.wait(next);
@@ -349,19 +352,26 @@ fn supervise_forever(mut st: State) -> ! {
     }
 }
 
+/// Carries out the oldest shutdown request; returns when it did not
+/// happen (a handoff refused with FALLBACK=shell, a failed system call).
+fn serve_request(st: &mut State) {
+    let Some((req, _)) = st.events.requests.pop_front() else {
+        return;
+    };
+    let ctx = shutdown::Shutdown {
+        shells: st.shells.pids(),
+        stop_timeout: st.cfg.stop_timeout,
+        container: st.container,
+        handoff: PathBuf::from(&st.cfg.handoff),
+        recorded_cmdline: PathBuf::from(crate::handoff::RECORDED_CMDLINE_PATH),
+    };
+    shutdown::run(req, &ctx, &mut st.events);
+    crate::warn!("{req} did not happen; the rescue system goes on");
+}
+
 fn main_loop(st: &mut State) {
     loop {
-        if let Some((req, _)) = st.events.requests.pop_front() {
-            let ctx = shutdown::Shutdown {
-                shells: st.shells.pids(),
-                stop_timeout: st.cfg.stop_timeout,
-                container: st.container,
-                handoff: PathBuf::from(&st.cfg.handoff),
-                recorded_cmdline: PathBuf::from(crate::handoff::RECORDED_CMDLINE_PATH),
-            };
-            shutdown::run(req, &ctx, &mut st.events);
-            crate::warn!("{req} did not happen; the rescue system goes on");
-        }
+        serve_request(st);
         if st.cfg.test_panic {
             st.cfg.test_panic = false;
             panic!("rescue.test-panic: deliberate panic in the main loop");
