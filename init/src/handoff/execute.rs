@@ -93,7 +93,9 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
             ),
         );
     }
+    let t0 = crate::timeline::now_us();
     if handoff::preload::still_loaded(k) {
+        crate::timeline::since(t0, "handoff", "kernel preloaded: checked unchanged");
         crate::info!("handoff: the kernel `rescue-init handoff load` loaded is unchanged: not loading it again");
         let t0 = crate::timeline::now_us();
         let written = record(k);
@@ -101,7 +103,6 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
         return Decision::Kexec(fallback, written);
     }
     let initrd = k.initrd.as_ref().map(|(p, _)| p.as_path());
-    let t0 = crate::timeline::now_us();
     match kexec::load(&k.kernel.0, initrd, &k.cmdline.0) {
         Ok(method) => {
             crate::timeline::since(t0, "handoff", "load the kernel");
