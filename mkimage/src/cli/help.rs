@@ -125,9 +125,8 @@ gives a warning. zstd, gzip and xz run on all cores (their output does not \
 depend on the number; gzip in 1 MiB blocks primed with the 32 KiB before, \
 as pigz does, one ordinary gzip member; xz in blocks of 3 times its \
 dictionary), xz uses the CRC32 check and lz4 the legacy format, as the \
-kernel requires. gzip levels below 9 use a 4-byte match hash (zlib-rs, \
-like zlib-ng) and lose 1-3% to GNU gzip -6 on binaries; --level 9 is \
-smaller than gzip -6 there, at about three times the CPU.";
+kernel requires. gzip is zlib's deflate (3-byte matches at every level, \
+as GNU gzip), so --level 6 matches gzip -6's size.";
 
 pub const LIST_ABOUT: &str = "List the entries of an image";
 

@@ -215,7 +215,7 @@ fn worker(jobs: &Mutex<Receiver<Job>>, done: &mpsc::Sender<Done>, level: u32) {
 
 /// One block as raw deflate: primed with its dictionary, ended by a sync
 /// flush, or by the final block for the last one. Each block gets a new
-/// compressor: zlib-rs after `reset` can still find matches through what
+/// compressor: a deflate stream after `reset` can still find matches through what
 /// the previous stream left in its window (a valid stream, but not the
 /// same bytes), and which worker had which block before is chance.
 fn deflate_block(level: u32, job: &Job) -> io::Result<Vec<u8>> {
