@@ -22,3 +22,33 @@ pub mod version;
 /// Reads a file a config includes (`source`, `include`): its text, or
 /// why not.
 pub type Reader<'a> = &'a mut dyn FnMut(&str) -> Result<String, String>;
+
+/// Included files read in all, for one menu: ten `source` lines per
+/// file, seven files deep, would otherwise be ten million reads.
+pub const MAX_FILES: usize = 64;
+/// Their bytes in all.
+pub const MAX_BYTES: usize = 8 << 20;
+
+/// `read` within [`MAX_FILES`] and [`MAX_BYTES`]: once either is
+/// spent, every further include fails (and is noted as skipped).
+pub fn budget<'a>(read: Reader<'a>) -> impl FnMut(&str) -> Result<String, String> + 'a {
+    let (mut files, mut bytes) = (0usize, 0usize);
+    move |path| {
+        if files >= MAX_FILES {
+            return Err(format!("more than {MAX_FILES} included files in all"));
+        }
+        files += 1;
+        let text = read(path)?;
+        bytes = bytes.saturating_add(text.len());
+        if bytes > MAX_BYTES {
+            files = MAX_FILES;
+            return Err(format!(
+                "more than {MAX_BYTES} bytes of included files in all"
+            ));
+        }
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod hostile;

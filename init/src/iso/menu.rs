@@ -40,11 +40,12 @@ pub(crate) fn candidates() -> Vec<String> {
 /// Entries keep that order; the default is the first config's default.
 pub fn discover(iso: &Iso) -> Result<Menu, Error> {
     let mut menu = Menu::default();
-    let mut read = |p: &str| {
+    let mut raw = |p: &str| {
         iso.read(p, MAX_CONFIG)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .map_err(|e| e.to_string())
     };
+    let mut read = crate::bootcfg::budget(&mut raw);
     let all = candidates();
     let (sys, grubs) = all.split_at(SYSLINUX_DIRS.len() * SYSLINUX_NAMES.len());
     for path in sys {

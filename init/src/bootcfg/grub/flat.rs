@@ -9,6 +9,11 @@ use crate::bootcfg::Reader;
 /// its title path and its id path; `read` fetches sourced files.
 pub fn menu(path: &str, text: &str, read: Reader<'_>) -> Menu {
     let mut conf = parse(path, text, Env::new(), Some(read));
+    if let Some(e) = conf.error.take() {
+        conf.notes.push(format!("{e}; config not used"));
+        conf.items.clear();
+        conf.default = None;
+    }
     let mut entries = Vec::new();
     flatten(&conf.items, &Default::default(), &mut entries);
     let default = conf.default.unwrap_or_else(|| "0".into());

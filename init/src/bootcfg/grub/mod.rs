@@ -28,6 +28,11 @@ use super::Reader;
 
 /// Files `source`d inside each other at most.
 const MAX_DEPTH: usize = 8;
+/// Blocks (`submenu`, `menuentry`, `if`...) inside each other at most:
+/// generated configs use three; each level costs a copy of the path
+/// above it when the menu is flattened, and the tree is dropped
+/// recursively.
+const MAX_NESTING: usize = 32;
 /// Commands that say nothing about what an entry boots.
 const NOISE: &[&str] = &[
     "echo",
@@ -88,6 +93,9 @@ pub struct Config {
     pub blscfg: bool,
     /// Files that could not be sourced.
     pub notes: Vec<String>,
+    /// `FILE:LINE: why` when the config is beyond the limits (an
+    /// expansion too long, blocks nested too deep): it is not used.
+    pub error: Option<String>,
 }
 
 enum Frame {
@@ -105,6 +113,7 @@ struct Walker<'a> {
     notes: Vec<String>,
     /// Files being read (the `source` chain).
     open: Vec<String>,
+    error: Option<String>,
 }
 
 /// Parses the config at `path` (its text `text`); `env` is grubenv's
@@ -120,13 +129,14 @@ pub fn parse(path: &str, text: &str, mut env: Env, read: Option<Reader<'_>>) -> 
         blscfg: false,
         notes: Vec::new(),
         open: Vec::new(),
+        error: None,
     };
     w.file(path, text);
     while w.stack.len() > 1 {
         w.close();
     }
     let items = match w.stack.pop() {
-        Some(Frame::Menu(m)) => m.items,
+        Some(Frame::Menu(m)) if w.error.is_none() => m.items,
         _ => Vec::new(),
     };
     let default = match w.env.remove("default") {
@@ -138,6 +148,7 @@ pub fn parse(path: &str, text: &str, mut env: Env, read: Option<Reader<'_>>) -> 
         default,
         blscfg: w.blscfg,
         notes: w.notes,
+        error: w.error,
     }
 }
 
@@ -145,13 +156,18 @@ impl Walker<'_> {
     fn file(&mut self, path: &str, text: &str) {
         self.open.push(path.to_string());
         for cmd in lex(text) {
+            if self.error.is_some() {
+                break;
+            }
             self.command(path, &cmd);
         }
         self.open.pop();
     }
 
     fn command(&mut self, path: &str, cmd: &Cmd) {
-        let mut words: Vec<String> = cmd.words.iter().map(|w| w.expand(&self.env)).collect();
+        let Some(mut words) = self.expand(path, cmd) else {
+            return;
+        };
         // `if c; then linux /k; fi`: a command follows the keyword.
         let branch = matches!(cmd.name().as_deref(), Some("then" | "else" | "do"));
         if branch {
@@ -165,6 +181,13 @@ impl Walker<'_> {
                 .get(1..words.len().saturating_sub(1))
                 .unwrap_or_default();
             let frame = self.open_block(&name, inner, format!("{path}:{}", cmd.line));
+            if self.stack.len() > MAX_NESTING {
+                self.error = Some(format!(
+                    "{path}:{}: blocks nested more than {MAX_NESTING} deep",
+                    cmd.line
+                ));
+                return;
+            }
             self.stack.push(frame);
         } else if let Some(Frame::Entry(e)) = self.stack.last_mut() {
             entry_command(e, &words);
@@ -177,6 +200,20 @@ impl Walker<'_> {
             self.blscfg |= self.stack.len() == 1 && name == "blscfg";
             assign(&words, &mut self.env);
         }
+    }
+
+    /// The command's words expanded, or None (and the error set) when
+    /// one would exceed [`script::MAX_EXPANDED`].
+    fn expand(&mut self, path: &str, cmd: &Cmd) -> Option<Vec<String>> {
+        let words: Option<Vec<String>> = cmd.words.iter().map(|w| w.expand(&self.env)).collect();
+        if words.is_none() {
+            self.error = Some(format!(
+                "{path}:{}: a variable expands to more than {} bytes",
+                cmd.line,
+                script::MAX_EXPANDED
+            ));
+        }
+        words
     }
 
     fn open_block(&mut self, name: &str, args: &[String], origin: String) -> Frame {

@@ -8,6 +8,10 @@ use std::collections::HashMap;
 
 pub type Env = HashMap<String, String>;
 
+/// The longest word an expansion may make. Generated configs stay far
+/// below it; `set a=$a$a` repeated would otherwise double without end.
+pub const MAX_EXPANDED: usize = 64 << 10;
+
 /// A piece of a word: literal text or a variable reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
@@ -32,16 +36,21 @@ impl Word {
     }
 
     /// The word with variables replaced from `env` (unset ones are empty,
-    /// as in GRUB).
-    pub fn expand(&self, env: &Env) -> String {
+    /// as in GRUB); None when it would be longer than [`MAX_EXPANDED`].
+    pub fn expand(&self, env: &Env) -> Option<String> {
         let mut s = String::new();
         for p in &self.0 {
-            match p {
-                Piece::Lit(l) => s.push_str(l),
-                Piece::Var(v) => s.push_str(env.get(v).map_or("", String::as_str)),
+            let piece = match p {
+                Piece::Lit(l) => l.as_str(),
+                Piece::Var(v) => env.get(v).map_or("", String::as_str),
+            };
+            // Checked before growing: the cap bounds the allocation.
+            if s.len() + piece.len() > MAX_EXPANDED {
+                return None;
             }
+            s.push_str(piece);
         }
-        s
+        Some(s)
     }
 
     fn push_char(&mut self, c: char) {
@@ -233,7 +242,7 @@ mod tests {
         let env: Env = [("v".to_string(), "V".to_string())].into_iter().collect();
         lex(text)
             .iter()
-            .map(|c| c.words.iter().map(|w| w.expand(&env)).collect())
+            .map(|c| c.words.iter().map(|w| w.expand(&env).unwrap()).collect())
             .collect()
     }
 

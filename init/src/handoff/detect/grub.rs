@@ -37,6 +37,10 @@ fn detect_config(root: &Path, cfg: &str, notes: &mut Vec<String>) -> Option<Dete
         .flatten()
         .map(|(_, t)| parse_grubenv(&t));
     let conf = parse(cfg, &text, env.unwrap_or_default(), None);
+    if let Some(e) = conf.error {
+        notes.push(format!("{}: {e}; not used", host.display()));
+        return None;
+    }
     if conf.items.is_empty() {
         let why = if conf.blscfg {
             "its entries come from blscfg (BLS)"
