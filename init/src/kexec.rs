@@ -54,10 +54,14 @@ pub enum Method {
 }
 
 fn open(path: &Path) -> Result<File, KexecError> {
-    File::open(path).map_err(|source| KexecError::Open {
-        path: path.to_path_buf(),
-        source,
-    })
+    // Not blocking on a FIFO, not a device: the kernel would read it.
+    match crate::fsread::open_regular(path, crate::fsread::Links::Follow) {
+        Ok((file, _)) => Ok(file),
+        Err(e) => Err(KexecError::Open {
+            path: path.to_path_buf(),
+            source: e.into(),
+        }),
+    }
 }
 
 /// Loads `kernel` (+ `initrd`) with `cmdline` for a later [`exec`].

@@ -2,8 +2,8 @@
 //! of the kernel's own probe (`arch/x86/kernel/kexec-bzimage64.c`), on
 //! the setup header (Documentation/arch/x86/boot.rst).
 
+use crate::fsread::{Links, ReadError};
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -47,8 +47,8 @@ pub struct BzImageError {
 pub enum Problem {
     #[error("cannot read: {0}")]
     Io(io::Error),
-    #[error("not a regular file")]
-    NotAFile,
+    #[error("not a regular file ({0})")]
+    NotAFile(&'static str),
     #[error("{0} bytes: too short to be a kernel (truncated?)")]
     TooShort(u64),
     #[error("not an x86 kernel (bzImage): no \"HdrS\" setup header magic at 0x202")]
@@ -92,16 +92,16 @@ pub fn inspect(path: &Path) -> Result<BzImage, BzImageError> {
         path: path.to_path_buf(),
         problem,
     };
-    let file = File::open(path).map_err(|e| fail(Problem::Io(e)))?;
-    let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
-    if !meta.is_file() {
-        return Err(fail(Problem::NotAFile));
-    }
+    let (file, len) = match crate::fsread::open_regular(path, Links::Follow) {
+        Ok(found) => found,
+        Err(ReadError::NotRegular(what)) => return Err(fail(Problem::NotAFile(what))),
+        Err(e) => return Err(fail(Problem::Io(e.into()))),
+    };
     let mut head = Vec::with_capacity(HEADER_LEN);
     file.take(HEADER_LEN as u64)
         .read_to_end(&mut head)
         .map_err(|e| fail(Problem::Io(e)))?;
-    parse_header(&head, meta.len()).map_err(fail)
+    parse_header(&head, len).map_err(fail)
 }
 
 /// Checks a kernel's first bytes (`head`, at least [`HEADER_LEN`] of

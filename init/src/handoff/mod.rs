@@ -73,15 +73,18 @@ pub(crate) const RECORDED_CMDLINE_PATH: &str = "/etc/rescue-init/host-cmdline";
 
 /// Reads and parses the handoff file at `path`.
 pub(crate) fn read(path: &Path) -> Result<HandoffFile, HandoffError> {
-    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => HandoffError::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => HandoffError::Read {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
+    let text = crate::fsread::read_text(path, crate::fsread::MAX_TEXT);
+    let text = text
+        .map_err(io::Error::from)
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => HandoffError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => HandoffError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
     Ok(parse(&path.display().to_string(), &text)?)
 }
 

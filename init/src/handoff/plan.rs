@@ -200,7 +200,8 @@ fn recorded_cmdline(
         recorded: path.to_path_buf(),
         reason: reason.into(),
     };
-    let text = match fs::read_to_string(path) {
+    let text = crate::fsread::read_text(path, crate::fsread::MAX_TEXT).map_err(io::Error::from);
+    let text = match text {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(no("does not exist")),
         Err(source) => {

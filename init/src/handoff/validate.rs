@@ -5,7 +5,6 @@
 use super::bzimage::{self, BzImage};
 use super::plan::KexecPlan;
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -84,7 +83,7 @@ pub fn validate(plan: &KexecPlan) -> Validation {
         outcome,
     }];
     let initrd = match &plan.initrd {
-        Some((p, _)) => initrd(p),
+        Some((p, _)) => initrd_outcome(p),
         None => Outcome::Warn("none: the kernel must find its root file system on its own".into()),
     };
     checks.push(Check {
@@ -98,16 +97,12 @@ pub fn validate(plan: &KexecPlan) -> Validation {
     Validation { checks, kernel }
 }
 
-fn initrd(path: &Path) -> Outcome {
+pub(crate) fn initrd_outcome(path: &Path) -> Outcome {
     let fail = |why: String| Outcome::Fail(format!("{}: {why}", path.display()));
-    let mut f = match File::open(path) {
-        Ok(f) => f,
+    let (mut f, len) = match crate::fsread::open_regular(path, crate::fsread::Links::Follow) {
+        Ok(found) => found,
+        Err(e @ crate::fsread::ReadError::NotRegular(_)) => return fail(e.to_string()),
         Err(e) => return fail(format!("cannot open: {e}")),
-    };
-    let len = match f.metadata() {
-        Ok(m) if !m.is_file() => return fail("not a regular file".into()),
-        Ok(m) => m.len(),
-        Err(e) => return fail(e.to_string()),
     };
     let mut first = [0u8; 1];
     match f.read(&mut first) {

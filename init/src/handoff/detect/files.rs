@@ -2,6 +2,7 @@
 //! inside ROOT (see [`resolve_in_root`]), relative to the partition a
 //! path is written for. Shared by the detectors.
 
+use crate::fsread::Links;
 use crate::handoff::resolve::{resolve_in_root, ResolveErrorKind};
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,8 @@ pub(super) fn read_in_root(root: &Path, path: &str) -> Result<Option<(PathBuf, S
         Err(e) if matches!(e.kind, ResolveErrorKind::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
-    match std::fs::read(&host) {
+    // Resolved already: the last component must not be a link now.
+    match crate::fsread::read_limited(&host, crate::fsread::MAX_TEXT, Links::Refuse) {
         Ok(bytes) => Ok(Some((host, String::from_utf8_lossy(&bytes).into_owned()))),
         Err(e) => Err(format!("{}: {e}", host.display())),
     }

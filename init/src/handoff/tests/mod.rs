@@ -6,6 +6,7 @@ mod check;
 mod detect;
 mod fuzz;
 mod grub;
+mod hostile;
 mod plan;
 mod resolve;
 

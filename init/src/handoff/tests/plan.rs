@@ -274,7 +274,7 @@ fn validation_failures() {
     let p = s.load("ROOT=@ROOT@\nKERNEL=/boot\nCMDLINE=ro\n").unwrap();
     let v = validate(&p.kexec.unwrap());
     assert!(
-        v.problems()[0].ends_with("/boot: not a regular file"),
+        v.problems()[0].ends_with("/boot: not a regular file (a directory)"),
         "{v}"
     );
     assert!(v.to_string().contains("WARN initrd: none"), "{v}");
