@@ -141,6 +141,16 @@ fn dotdot_is_refused_naming_the_entry() {
 }
 
 #[test]
+fn control_characters_in_names_are_escaped_in_errors() {
+    let s = Scratch::new("extract-escape");
+    let out = hostile(&s, &[Raw::file("a\x1b[2J\r/../../x", b"x")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("/a\\x1b[2J\\x0d/../../x"), "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\r'), "{err:?}");
+}
+
+#[test]
 fn absolute_names_land_inside_the_directory() {
     let s = Scratch::new("extract-abs");
     let outside = s.path("outside");

@@ -126,3 +126,37 @@ fn xz_blocks_do_not_depend_on_the_thread_count() {
     assert_eq!(out, data);
     assert!(data.len() > 4 * 64 * 1024);
 }
+
+/// A small xz stream whose block header now asks for a 4 GiB dictionary
+/// (LZMA2 property 40), its CRC fixed: what a hostile image declares.
+fn xz_asking_for_4_gib() -> Vec<u8> {
+    let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    enc.write_all(&sample()).unwrap();
+    let mut xz = enc.finish().unwrap();
+    let start = 12; // the stream header
+    let len = (usize::from(xz[start]) + 1) * 4;
+    let header = &mut xz[start..start + len];
+    let at = header.windows(2).position(|w| w == [0x21, 0x01]).unwrap();
+    header[at + 2] = 40;
+    let crc = zlib_rs::crc32::crc32(0, &header[..len - 4]);
+    header[len - 4..].copy_from_slice(&crc.to_le_bytes());
+    xz
+}
+
+#[test]
+fn xz_is_decoded_within_a_memory_limit() {
+    let xz = xz_asking_for_4_gib();
+    let mut input = xz.as_slice();
+    let mut out = Vec::new();
+    let err = decoder(Format::Xz, &mut input)
+        .unwrap()
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("needs more than 256 MiB of memory"),
+        "{err}"
+    );
+    assert!(out.is_empty());
+}

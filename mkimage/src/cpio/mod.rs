@@ -163,7 +163,7 @@ pub enum ReadErrorKind {
     BadMagic(String),
     #[error("field {field} is not 8 hex digits: {text:?}")]
     BadField { field: &'static str, text: String },
-    #[error("name size {0} is invalid")]
+    #[error("name size {0} is invalid (0, or more than PATH_MAX, 4096)")]
     BadNameSize(u32),
     #[error("name is not NUL-terminated")]
     NameNotTerminated,
@@ -198,6 +198,10 @@ const FIELD_NAMES: [&str; 13] = [
     "namesize",
     "check",
 ];
+
+/// The longest name a header may give, with its NUL: the kernel's
+/// `PATH_MAX`, beyond which it refuses the entry too.
+pub const MAX_NAME: u32 = 4096;
 
 /// Reads newc entries from `R`; stops at `TRAILER!!!`.
 pub struct Reader<R: Read> {
@@ -282,7 +286,8 @@ impl<R: Read> Reader<R> {
     }
 
     fn read_name(&mut self, namesize: u32) -> Result<Vec<u8>, ReadError> {
-        if namesize == 0 {
+        // Checked before the allocation: a header may say 4 GiB.
+        if namesize == 0 || namesize > MAX_NAME {
             return Err(self.err(ReadErrorKind::BadNameSize(namesize)));
         }
         let len = namesize as usize;

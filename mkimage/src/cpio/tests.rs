@@ -192,3 +192,23 @@ fn peek_after_trailer_sees_next_archive() {
     }
     assert_eq!(r.peek().unwrap(), None);
 }
+
+#[test]
+fn a_huge_name_size_is_refused_before_allocating() {
+    let mut bytes = archive(&[(header("a", S_IFREG | 0o644, 0), b"")]);
+    // namesize is the twelfth field.
+    bytes[6 + 11 * 8..6 + 12 * 8].copy_from_slice(b"ffffffff");
+    let err = Reader::new(Cursor::new(&bytes), 0)
+        .next_header()
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, ReadErrorKind::BadNameSize(0xffff_ffff)),
+        "{err}"
+    );
+    bytes[6 + 11 * 8..6 + 12 * 8].copy_from_slice(b"00001001");
+    let err = Reader::new(Cursor::new(&bytes), 0).next_header();
+    assert!(matches!(
+        err.unwrap_err().kind,
+        ReadErrorKind::BadNameSize(4097)
+    ));
+}

@@ -19,25 +19,31 @@ use std::path::{Path, PathBuf};
 
 use crate::cpio::{self, CopyError, Header};
 use crate::inspect::segments::{self, EntryReader, Failure, ListError, Visitor};
-use crate::tree::{show, MAX_TARGET};
+use crate::tree::{escaped, show, MAX_TARGET};
+
+/// A path under the target directory for a message: it holds a name
+/// from the image, escaped as [`show`] does.
+fn shown(path: &Path) -> String {
+    escaped(path.as_os_str().as_bytes())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     #[error("entry {}: '..' is not allowed in a name (it would escape the target directory)", show(.name))]
     Escapes { name: Vec<u8> },
-    #[error("entry {}: {} is a symlink; refusing to write through it", show(.name), .path.display())]
+    #[error("entry {}: {} is a symlink; refusing to write through it", show(.name), shown(.path))]
     ThroughSymlink { name: Vec<u8>, path: PathBuf },
-    #[error("entry {}: {} exists and is not a directory", show(.name), .path.display())]
+    #[error("entry {}: {} exists and is not a directory", show(.name), shown(.path))]
     NotADir { name: Vec<u8>, path: PathBuf },
-    #[error("entry {}: cannot create {}: {cause}", show(.name), .path.display())]
+    #[error("entry {}: cannot create {}: {cause}", show(.name), shown(.path))]
     Create {
         name: Vec<u8>,
         path: PathBuf,
         cause: io::Error,
     },
-    #[error("cannot set the mode or mtime of {}: {cause}", .path.display())]
+    #[error("cannot set the mode or mtime of {}: {cause}", shown(.path))]
     Finish { path: PathBuf, cause: io::Error },
-    #[error("cannot create the target directory {}: {cause}", .path.display())]
+    #[error("cannot create the target directory {}: {cause}", shown(.path))]
     Root { path: PathBuf, cause: io::Error },
     #[error(transparent)]
     Image(#[from] ListError),

@@ -24,9 +24,24 @@ pub const MAX_TARGET: usize = 4095;
 /// Symlinks followed for one path at most, as the kernel's MAXSYMLINKS.
 const MAX_HOPS: usize = 40;
 
-/// Shows an image path as `/a/b`, lossy for non-UTF-8 bytes.
+/// Shows an image path as `/a/b`, lossy for non-UTF-8 bytes, escaped
+/// as [`escaped`].
 pub fn show(name: &[u8]) -> String {
-    format!("/{}", String::from_utf8_lossy(name))
+    format!("/{}", escaped(name))
+}
+
+/// `bytes` for a message: control characters and `\` as `\xNN`, as
+/// `list` shows names, so that a name cannot rewrite the terminal.
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c < ' ' || c == '\x7f' || c == '\\' {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
