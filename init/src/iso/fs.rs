@@ -233,6 +233,12 @@ impl Iso {
             .check(node.offset, node.size, &|| format!("file {path}"))
     }
 
+    /// Whether the file at `path` could be read (found, a plain file,
+    /// its extent inside the image), without reading it.
+    pub fn check(&self, path: &str) -> Result<(), IsoError> {
+        self.readable(&self.lookup(path)?, path)
+    }
+
     /// Reads the file at `path`, refusing files over `max` bytes.
     pub fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, IsoError> {
         let node = self.lookup(path)?;

@@ -3,7 +3,7 @@
 
 use crate::bootcfg::entry::{BootEntry, Boots, Menu};
 use crate::iso::menu::{self, Choice};
-use crate::iso::{load, Error};
+use crate::iso::{load, Error, Iso};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -84,6 +84,7 @@ fn run(o: &Opts, exec: &dyn Fn() -> Result<(), String>) -> Result<(), String> {
     }
     let choice = menu::choose(&menu, iso.name(), o.entry.as_deref());
     if o.list {
+        let choice = choice.and_then(|c| files_readable(&iso, &menu.entries[c.index]).map(|_| c));
         print!("{}", listing(&menu, iso.name(), &choice, &o.extra));
         return Ok(());
     }
@@ -104,6 +105,23 @@ fn run(o: &Opts, exec: &dyn Fn() -> Result<(), String>) -> Result<(), String> {
     drop(iso);
     if o.exec {
         return exec();
+    }
+    Ok(())
+}
+
+/// Whether the kernel and initrds of `e` could be loaded, as the load
+/// would find them: `--list` says "would boot" only then, else why not
+/// (a link loop, an extent beyond the end of the image).
+pub(crate) fn files_readable(iso: &Iso, e: &BootEntry) -> Result<(), Error> {
+    let kernel = e.kernel().map(|k| ("kernel", k));
+    let initrds = e.initrds.iter().map(|i| ("initrd", i.as_str()));
+    for (what, path) in kernel.into_iter().chain(initrds) {
+        iso.check(path).map_err(|source| Error::Missing {
+            entry: e.to_string(),
+            origin: e.origin.clone(),
+            what,
+            source: Box::new(source),
+        })?;
     }
     Ok(())
 }

@@ -167,3 +167,35 @@ fn the_command_fails_cleanly_on_bad_input() {
             && !crate::applets::kexec::iso::wants(&args(&["-l", "x"]))
     );
 }
+
+/// `--list` says "would boot" only for an entry whose files a load
+/// would find: not through a link loop, not beyond the image's end.
+#[test]
+fn list_checks_the_files_it_would_boot() {
+    use crate::applets::kexec::iso::files_readable;
+    let t = Temp::new();
+    t.file(
+        "isolinux/isolinux.cfg",
+        "default a\nlabel a\n  kernel /loop/a\nlabel b\n  kernel /isolinux/kernel\n",
+    )
+    .file("isolinux/kernel", blob("K", 70_000))
+    .link("loop/a", "b")
+    .link("loop/b", "a");
+    let Some(path) = t.iso("odd", &["-R"]) else {
+        return;
+    };
+    let iso = open(&path);
+    let m = discover(&iso).unwrap();
+    let err = files_readable(&iso, &m.entries[0]).unwrap_err().to_string();
+    assert!(
+        err.contains("kernel: ") && err.contains("symbolic links (a loop?)"),
+        "{err}"
+    );
+    assert!(files_readable(&iso, &m.entries[1]).is_ok());
+    let bytes = std::fs::read(&path).unwrap();
+    let kernel = iso.lookup("/isolinux/kernel").unwrap();
+    let cut = open_bytes("cut.iso", bytes[..kernel.offset as usize + 1000].to_vec()).unwrap();
+    let m = discover(&cut).unwrap();
+    let err = files_readable(&cut, &m.entries[1]).unwrap_err().to_string();
+    assert!(err.contains("truncated: file /isolinux/kernel"), "{err}");
+}
