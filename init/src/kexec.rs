@@ -4,8 +4,10 @@
 //! reported as such and never worked around; when the kernel lacks
 //! kexec_file_load for this image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP)
 //! the classic kexec_load through a `kexec` binary is tried, if the image
-//! carries one.
+//! carries one. What the kernel's settings forbid is said before the
+//! load, and every errno is said with what to do ([`crate::preflight`]).
 
+use crate::preflight::{explain, Limits, Load};
 use crate::sys;
 use std::ffi::CString;
 use std::fs::File;
@@ -28,18 +30,25 @@ pub enum KexecError {
     Open { path: PathBuf, source: io::Error },
     #[error("the command line contains a NUL byte")]
     Cmdline,
-    #[error("the kernel refused {path}: {source} ({why}); not working around it")]
+    #[error("not loading {path}: {why}")]
+    Preflight { path: PathBuf, why: String },
+    #[error("the kernel refused {path}: {why} ({source}); not working around it")]
     Refused {
         path: PathBuf,
         source: io::Error,
-        why: &'static str,
+        why: String,
     },
-    #[error("kexec_file_load of {path} failed: {source}")]
-    Failed { path: PathBuf, source: io::Error },
-    #[error("kexec_file_load of {path} is unsupported ({source}) and {fallback}")]
+    #[error("kexec_file_load of {path} failed: {why} ({source})")]
+    Failed {
+        path: PathBuf,
+        source: io::Error,
+        why: String,
+    },
+    #[error("kexec_file_load of {path} failed: {why} ({source}); the classic load: {fallback}")]
     NoFallback {
         path: PathBuf,
         source: io::Error,
+        why: String,
         fallback: String,
     },
     #[error("the load returned success but {KEXEC_LOADED} does not say 1")]
@@ -53,10 +62,10 @@ pub enum Method {
     KexecTools,
 }
 
-fn open(path: &Path) -> Result<File, KexecError> {
+fn open(path: &Path) -> Result<(File, u64), KexecError> {
     // Not blocking on a FIFO, not a device: the kernel would read it.
     match crate::fsread::open_regular(path, crate::fsread::Links::Follow) {
-        Ok((file, _)) => Ok(file),
+        Ok(found) => Ok(found),
         Err(e) => Err(KexecError::Open {
             path: path.to_path_buf(),
             source: e.into(),
@@ -68,9 +77,12 @@ fn open(path: &Path) -> Result<File, KexecError> {
 pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Method, KexecError> {
     // Whatever was loaded before is replaced: not the handoff's any more.
     crate::handoff::preload::forget();
-    let kfile = open(kernel)?;
+    let (kfile, klen) = open(kernel)?;
     let ifile = initrd.map(open).transpose()?;
     let c = CString::new(cmdline).map_err(|_| KexecError::Cmdline)?;
+    let load = describe(&kfile, klen + ifile.as_ref().map_or(0, |f| f.1), cmdline);
+    preflight(kernel, &load)?;
+    let ifile = ifile.map(|f| f.0);
     let flags = if ifile.is_some() {
         0
     } else {
@@ -79,35 +91,7 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     let result = sys::kexec_file_load(kfile.as_fd(), ifile.as_ref().map(|f| f.as_fd()), &c, flags);
     let method = match result {
         Ok(()) => Method::FileLoad,
-        Err(e) => match classify(&e) {
-            Class::Refused(why) => {
-                return Err(KexecError::Refused {
-                    path: kernel.into(),
-                    source: e,
-                    why,
-                })
-            }
-            Class::Unsupported => {
-                crate::warn!(
-                    "kexec_file_load of {}: {e}; trying kexec-tools",
-                    kernel.display()
-                );
-                kexec_tools(kernel, initrd, cmdline).map_err(|fallback| {
-                    KexecError::NoFallback {
-                        path: kernel.into(),
-                        source: e,
-                        fallback,
-                    }
-                })?;
-                Method::KexecTools
-            }
-            Class::Other => {
-                return Err(KexecError::Failed {
-                    path: kernel.into(),
-                    source: e,
-                })
-            }
-        },
+        Err(e) => after_failure(e, kernel, &load, || kexec_tools(kernel, initrd, cmdline))?,
     };
     if !loaded() {
         return Err(KexecError::NotLoaded);
@@ -115,21 +99,85 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     Ok(method)
 }
 
+/// What a load is about (`kernel`: the open kernel file, `bytes`: it
+/// and the initrd), for the messages.
+pub(crate) fn describe(kernel: &File, bytes: u64, cmdline: &str) -> Load {
+    let size = crate::handoff::cmdline_size_of(kernel);
+    Load {
+        cmdline_len: cmdline.len(),
+        file_load_max: size.map(crate::handoff::file_load_max),
+        bytes,
+    }
+}
+
+/// Refuses a load that the kernel's settings forbid, saying which.
+pub(crate) fn preflight(path: &Path, load: &Load) -> Result<(), KexecError> {
+    match Limits::current().refusal(load.bytes) {
+        Some(why) => Err(KexecError::Preflight {
+            path: path.into(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// After kexec_file_load of `path` failed with `e`: the refusal, the
+/// failure, or the classic load `fallback` when the kernel cannot take
+/// this image with kexec_file_load.
+pub(crate) fn after_failure(
+    e: io::Error,
+    path: &Path,
+    load: &Load,
+    fallback: impl FnOnce() -> Result<(), String>,
+) -> Result<Method, KexecError> {
+    let why = explain(e.raw_os_error().unwrap_or(0), &Limits::current(), load);
+    let path = path.to_path_buf();
+    match classify(&e) {
+        Class::Refused => Err(KexecError::Refused {
+            path,
+            source: e,
+            why,
+        }),
+        Class::Other => Err(KexecError::Failed {
+            path,
+            source: e,
+            why,
+        }),
+        Class::Unsupported => {
+            crate::warn!(
+                "kexec_file_load of {}: {why} ({e}); trying kexec-tools",
+                path.display()
+            );
+            match fallback() {
+                Ok(()) => Ok(Method::KexecTools),
+                Err(fallback) => Err(KexecError::NoFallback {
+                    path,
+                    source: e,
+                    why,
+                    fallback,
+                }),
+            }
+        }
+    }
+}
+
 pub(crate) enum Class {
-    Refused(&'static str),
+    Refused,
     Unsupported,
     Other,
 }
 
 pub(crate) fn classify(e: &io::Error) -> Class {
     match e.raw_os_error() {
-        Some(libc::EKEYREJECTED) => Class::Refused("signature rejected"),
-        Some(libc::ENOKEY) => Class::Refused("no key to verify the signature"),
-        Some(libc::EBADMSG) => Class::Refused("bad or missing signature"),
-        Some(libc::EPERM) => Class::Refused("lockdown (Secure Boot) or no CAP_SYS_BOOT"),
+        Some(libc::EKEYREJECTED | libc::ENOKEY | libc::EBADMSG | libc::EPERM) => Class::Refused,
         Some(libc::ENOSYS | libc::EINVAL | libc::ENOEXEC | libc::EOPNOTSUPP) => Class::Unsupported,
         _ => Class::Other,
     }
+}
+
+/// The kexec-tools binary, if this system has one.
+pub(crate) fn tool() -> Option<&'static str> {
+    KEXEC_TOOLS.iter().copied().find(|p| Path::new(p).is_file())
 }
 
 /// The classic kexec_load through kexec-tools, when the image has it.
@@ -138,10 +186,7 @@ pub(crate) fn kexec_tools(
     initrd: Option<&Path>,
     cmdline: &str,
 ) -> Result<(), String> {
-    let tool = KEXEC_TOOLS
-        .iter()
-        .find(|p| Path::new(p).is_file())
-        .ok_or("no kexec binary in the image")?;
+    let tool = tool().ok_or("no kexec binary in the image")?;
     let mut cmd = Command::new(tool);
     cmd.arg("-l")
         .arg(kernel)

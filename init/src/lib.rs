@@ -28,6 +28,7 @@ pub(crate) mod modules;
 pub(crate) mod mount;
 pub mod mountinfo;
 pub mod pid1;
+pub(crate) mod preflight;
 pub(crate) mod procs;
 pub(crate) mod reap;
 pub mod rear;

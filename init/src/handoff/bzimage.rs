@@ -104,6 +104,17 @@ pub fn inspect(path: &Path) -> Result<BzImage, BzImageError> {
     parse_header(&head, len).map_err(fail)
 }
 
+/// The longest command line the kernel in the open `file` takes
+/// (`cmdline_size`), if its header passes; for the messages of a load.
+pub fn cmdline_size_of(file: &std::fs::File) -> Option<u32> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata().ok()?.len();
+    let mut head = vec![0; HEADER_LEN];
+    let n = file.read_at(&mut head, 0).ok()?;
+    head.truncate(n);
+    parse_header(&head, len).ok().map(|b| b.cmdline_size)
+}
+
 /// Checks a kernel's first bytes (`head`, at least [`HEADER_LEN`] of
 /// them unless the file is shorter); `file_len` is the whole file's size.
 pub fn parse_header(head: &[u8], file_len: u64) -> Result<BzImage, Problem> {

@@ -93,6 +93,9 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
             ),
         );
     }
+    for w in checked.warnings() {
+        crate::warn!("handoff: {w}");
+    }
     let t0 = crate::timeline::now_us();
     if handoff::preload::still_loaded(k) {
         crate::timeline::since(t0, "handoff", "kernel preloaded: checked unchanged");

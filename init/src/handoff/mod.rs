@@ -52,6 +52,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use bzimage::cmdline_size_of;
 pub(crate) use error::HandoffError;
 pub(crate) use execute::{decide, Decision};
 pub use file::{parse, HandoffFile};
@@ -59,7 +60,7 @@ pub(crate) use file::{Action, Fallback};
 pub use plan::build;
 pub(crate) use plan::{KexecPlan, Plan};
 pub(crate) use resolve::resolve_in_root;
-pub(crate) use validate::{validate, CMDLINE_MAX};
+pub(crate) use validate::{file_load_max, validate, CMDLINE_MAX};
 
 use std::io;
 use std::path::Path;

@@ -4,6 +4,8 @@
 
 use super::bzimage::{self, BzImage};
 use super::plan::KexecPlan;
+use crate::kexec;
+use crate::preflight::Limits;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -53,6 +55,16 @@ impl Validation {
         });
         failed.collect()
     }
+
+    /// The warnings, as `what: message`: the handoff logs them, as a
+    /// load that fails later is explained by one.
+    pub fn warnings(&self) -> Vec<String> {
+        let warned = self.checks.iter().filter_map(|c| match &c.outcome {
+            Outcome::Warn(m) => Some(format!("{}: {m}", c.what)),
+            _ => None,
+        });
+        warned.collect()
+    }
 }
 
 impl fmt::Display for Validation {
@@ -92,7 +104,21 @@ pub fn validate(plan: &KexecPlan) -> Validation {
     });
     checks.push(Check {
         what: "cmdline",
-        outcome: cmdline(&plan.cmdline.0, kernel.as_ref()),
+        outcome: cmdline(&plan.cmdline.0, kernel.as_ref(), kexec::tool().is_some()),
+    });
+    let bytes = [Some(&plan.kernel.0), plan.initrd.as_ref().map(|i| &i.0)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let limits = Limits::current();
+    checks.push(Check {
+        what: "kexec",
+        outcome: match limits.refusal(bytes) {
+            Some(why) => Outcome::Fail(why),
+            None => Outcome::Ok(limits.summary(bytes)),
+        },
     });
     Validation { checks, kernel }
 }
@@ -113,10 +139,17 @@ pub(crate) fn initrd_outcome(path: &Path) -> Outcome {
     }
 }
 
+/// The longest command line kexec_file_load takes for a kernel whose
+/// header says `cmdline_size`.
+pub fn file_load_max(cmdline_size: u32) -> usize {
+    (cmdline_size as usize).saturating_sub(KEXEC_FILE_RESERVE)
+}
+
 /// The command line: no NUL or line break, within the x86 limit and the
 /// kernel's own `cmdline_size`; beyond kexec_file_load's smaller limit
-/// only the kexec-tools fallback can load it.
-pub fn cmdline(c: &str, kernel: Option<&BzImage>) -> Outcome {
+/// only the kexec-tools fallback can load it: a warning when this system
+/// has kexec-tools (`classic`), else a failure that says so.
+pub fn cmdline(c: &str, kernel: Option<&BzImage>, classic: bool) -> Outcome {
     let len = c.len();
     if c.contains('\0') {
         return Outcome::Fail("contains a NUL byte".into());
@@ -138,10 +171,14 @@ pub fn cmdline(c: &str, kernel: Option<&BzImage>) -> Outcome {
             "{len} bytes; this kernel takes {size} (cmdline_size)"
         ));
     }
-    let file_load = size.saturating_sub(KEXEC_FILE_RESERVE);
+    let file_load = file_load_max(k.cmdline_size);
+    let why = format!("{len} bytes: kexec_file_load takes at most {file_load} for this kernel (it reserves 30 for elfcorehdr=)");
+    if len > file_load && classic {
+        return Outcome::Warn(format!("{why}; only kexec-tools can load it"));
+    }
     if len > file_load {
-        return Outcome::Warn(format!(
-            "{len} bytes: kexec_file_load takes at most {file_load} for this kernel (it reserves 30 for elfcorehdr=); only kexec-tools can load it"
+        return Outcome::Fail(format!(
+            "{why}, and there is no kexec-tools here for the classic load: shorten it"
         ));
     }
     Outcome::Ok(format!("{len} bytes (at most {file_load})"))

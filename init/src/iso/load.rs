@@ -141,7 +141,12 @@ pub fn load_files(
     } else {
         sys::KEXEC_FILE_NO_INITRAMFS
     };
-    let path = label.to_path_buf();
+    let load = kexec::describe(
+        &kernel.file,
+        kernel.len + initrd.map_or(0, |i| i.len),
+        cmdline,
+    );
+    kexec::preflight(label, &load)?;
     let method = match sys::kexec_file_load(
         kernel.file.as_fd(),
         initrd.map(|i| i.file.as_fd()),
@@ -149,27 +154,10 @@ pub fn load_files(
         flags,
     ) {
         Ok(()) => Method::FileLoad,
-        Err(e) => match kexec::classify(&e) {
-            kexec::Class::Refused(why) => {
-                return Err(KexecError::Refused {
-                    path,
-                    source: e,
-                    why,
-                })
-            }
-            kexec::Class::Other => return Err(KexecError::Failed { path, source: e }),
-            kexec::Class::Unsupported => {
-                let initrd_path = initrd.map(MemFile::proc_path);
-                kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline).map_err(
-                    |fallback| KexecError::NoFallback {
-                        path,
-                        source: e,
-                        fallback,
-                    },
-                )?;
-                Method::KexecTools
-            }
-        },
+        Err(e) => kexec::after_failure(e, label, &load, || {
+            let initrd_path = initrd.map(MemFile::proc_path);
+            kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline)
+        })?,
     };
     if !kexec::loaded() {
         return Err(KexecError::NotLoaded);
@@ -185,11 +173,8 @@ mod tests {
     fn refusals_are_not_worked_around() {
         let class = |errno| kexec::classify(&io::Error::from_raw_os_error(errno));
         for errno in [libc::EPERM, libc::EKEYREJECTED, libc::ENOKEY, libc::EBADMSG] {
-            assert!(matches!(class(errno), kexec::Class::Refused(_)), "{errno}");
+            assert!(matches!(class(errno), kexec::Class::Refused), "{errno}");
         }
-        assert!(
-            matches!(class(libc::EPERM), kexec::Class::Refused(why) if why.contains("lockdown"))
-        );
         for errno in [libc::ENOSYS, libc::EINVAL, libc::ENOEXEC, libc::EOPNOTSUPP] {
             assert!(matches!(class(errno), kexec::Class::Unsupported), "{errno}");
         }
@@ -197,8 +182,8 @@ mod tests {
         let e = KexecError::Refused {
             path: "/dev/sr0:/isolinux/kernel".into(),
             source: io::Error::from_raw_os_error(libc::EPERM),
-            why: "lockdown (Secure Boot) or no CAP_SYS_BOOT",
+            why: "the kernel is locked down".into(),
         };
-        assert_eq!(e.to_string(), "the kernel refused /dev/sr0:/isolinux/kernel: Operation not permitted (os error 1) (lockdown (Secure Boot) or no CAP_SYS_BOOT); not working around it");
+        assert_eq!(e.to_string(), "the kernel refused /dev/sr0:/isolinux/kernel: the kernel is locked down (Operation not permitted (os error 1)); not working around it");
     }
 }

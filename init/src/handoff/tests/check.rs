@@ -117,3 +117,19 @@ fn load_goes_through_the_loader() {
     let (code, _, _) = check(&t, &[], Some(&ok));
     assert_eq!((code, calls.get()), (0, 1));
 }
+
+#[test]
+fn a_command_line_too_long_for_kexec_file_load_is_named() {
+    let t = setup(&format!("ROOT=@ROOT@\nCMDLINE='{}'\n", "x".repeat(2040)));
+    let (code, out, _) = check(&t, &[], None);
+    assert!(
+        out.contains("cmdline: 2040 bytes: kexec_file_load takes at most 2016 for this kernel"),
+        "{out}"
+    );
+    // With kexec-tools here a warning, else a failure saying so.
+    match crate::kexec::tool() {
+        Some(_) => assert!(out.contains("WARN cmdline") && code == 0, "{out}"),
+        None => assert!(out.contains("no kexec-tools here") && code == 1, "{out}"),
+    }
+    assert!(out.contains("  ok   kexec: "), "{out}");
+}
