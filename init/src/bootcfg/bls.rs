@@ -112,8 +112,12 @@ pub fn choose<'a>(
 
 /// Expands `$name` and `${name}` (GRUB variables such as Fedora's
 /// `$kernelopts`) from `env`, as GRUB's `blscfg` does; returns the text
-/// (unset variables empty) and the names of the unset ones.
+/// (unset variables empty) and the names of the unset ones. The text
+/// stops at [`MAX_EXPANDED`](super::grub::script::MAX_EXPANDED): a
+/// command line that long fails the length check anyway, and a hostile
+/// grubenv could otherwise make it terabytes.
 pub fn expand(s: &str, env: &Env) -> (String, Vec<String>) {
+    use super::grub::script::MAX_EXPANDED;
     let (mut out, mut unset) = (String::new(), Vec::new());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -129,6 +133,7 @@ pub fn expand(s: &str, env: &Env) -> (String, Vec<String>) {
         };
         match env.get(name) {
             _ if name.is_empty() => out.push('$'),
+            Some(v) if out.len() + v.len() > MAX_EXPANDED => return (out, unset),
             Some(v) => out.push_str(v),
             None => unset.push(name.to_string()),
         }

@@ -114,3 +114,11 @@ fn included_bytes_are_bounded() {
         .iter()
         .any(|n| n.contains("bytes of included files")));
 }
+
+#[test]
+fn bls_expansion_is_bounded() {
+    let env: grub::Env = [("a".to_string(), "x".repeat(1000))].into_iter().collect();
+    let (out, unset) = super::bls::expand(&"$a ".repeat(100_000), &env);
+    assert!(out.len() <= grub::script::MAX_EXPANDED, "{}", out.len());
+    assert!(unset.is_empty());
+}
