@@ -30,7 +30,7 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz install uninstall man deb
+.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz fuzz-ci fuzz-run install uninstall man deb
 
 # GNU installation directories. rescue-init is the /init that mkimage puts
 # into images, not a command people run first: it lives in LIBDIR, with a
@@ -181,17 +181,35 @@ deb: all man
 	umask 022 && $(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_WORK)/debian/rescue-init
 	contrib/debian/build-deb.sh $(DEB_WORK) target
 
-# Fuzz every parser for FUZZ_SECONDS each (cargo-fuzz, libFuzzer). Needs
-# `cargo install cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take
-# the sanitizer flags cargo-fuzz passes. Not part of `make test`.
-FUZZ_SECONDS  ?= 30
-FUZZ_TARGETS  := cmdline kv mountinfo handoff iso inittab
+# Fuzz every parser for FUZZ_SECONDS each (cargo-fuzz, libFuzzer), from
+# its seeds (fuzz/seeds/TARGET, mkimage/fuzz/seeds/list, mkimage's test
+# manifests) and what earlier runs found (corpus/). Needs `cargo install
+# cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take the sanitizer
+# flags cargo-fuzz passes. `make fuzz-ci` is the short run CI does after
+# `make test`: FUZZ_CI_SECONDS (10) each, about 3 minutes with the build.
+FUZZ_SECONDS    ?= 30
+FUZZ_CI_SECONDS ?= 10
+FUZZ_TARGETS    := cmdline kv mountinfo handoff iso inittab bootcfg
+FUZZ_RUN        := RUSTC_BOOTSTRAP=1 cargo fuzz run
+
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p fuzz/corpus/$$t && \
-		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t seeds/$$t -- \
-			-max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+	$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
+
+fuzz-ci:
+	$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_CI_SECONDS)
+
+# Every target once; a crash, a leak, a timeout or an out-of-memory stops it.
+fuzz-run:
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build
+	cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_TIME) s"; \
+		(cd fuzz && $(FUZZ_RUN) $$t corpus/$$t seeds/$$t -- \
+			-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024); \
 	done
-	cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run list -- -max_total_time=$(FUZZ_SECONDS)
-	mkdir -p mkimage/fuzz/corpus/manifest && cd mkimage/fuzz && RUSTC_BOOTSTRAP=1 \
-		cargo fuzz run manifest corpus/manifest ../tests/manifests -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p mkimage/fuzz/corpus/list mkimage/fuzz/corpus/manifest
+	cd mkimage/fuzz && $(FUZZ_RUN) list corpus/list seeds/list -- \
+		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024
+	cd mkimage/fuzz && $(FUZZ_RUN) manifest corpus/manifest ../tests/manifests -- \
+		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024

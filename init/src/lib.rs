@@ -12,7 +12,7 @@ pub(crate) mod log;
 
 pub(crate) mod analyze;
 pub mod applets;
-pub(crate) mod bootcfg;
+pub mod bootcfg;
 pub(crate) mod bootscripts;
 pub mod cmdline;
 pub mod config;
