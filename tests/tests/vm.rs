@@ -433,6 +433,36 @@ mod handoff {
         fx::assert_disk_clean(&disk)
     }
 
+    /// Hostile files on the recovered root (issue 14): a grub.cfg that
+    /// doubles a variable 40 times and a FIFO where the kernel should be.
+    /// PID 1 reads them at the reboot without allocating gigabytes or
+    /// blocking, takes the FALLBACK (shell) and stays alive; `handoff
+    /// check` names the line of the config.
+    #[test]
+    fn hostile_boot_files_take_the_fallback() -> anyhow::Result<()> {
+        let handoff = "ROOT=/mnt/local\nCMDLINE=quiet\nFALLBACK=shell\n";
+        let extra = "mkdir -p /mnt/local/boot/grub\n\
+                     { echo 'set a=x'; i=0; while [ $i -lt 40 ]; do echo 'set a=$a$a'; i=$((i+1)); done; \
+                     printf 'menuentry A {\\n linux /boot/vmlinuz-test $a\\n}\\n'; } > /mnt/local/boot/grub/grub.cfg\n\
+                     mv /mnt/local/boot/vmlinuz-test /mnt/local/boot/saved-kernel\n\
+                     mkfifo /mnt/local/boot/vmlinuz-test";
+        let (mut g, disk) = start(handoff, extra, "rescue.after=handoff")?;
+        g.wait_for_re("RECOVERY-DONE", BOOT)?;
+        g.wait_for_re(r"FALLBACK=shell", STEP)?;
+        g.prompt(BOOT)?;
+        g.mark()?;
+        g.assert_init_alive()?;
+        g.sh(
+            "/init handoff check | grep -o 'grub.cfg:[0-9]*: a variable expands to more than [0-9]* bytes'",
+            "grub.cfg:17: a variable expands to more than 65536 bytes",
+            STEP,
+        )?;
+        g.send_line("poweroff")?;
+        g.wait_for_re(r"unmounted /mnt/local", STEP)?;
+        g.expect_exit(ExitKind::PowerOff)?;
+        fx::assert_disk_clean(&disk)
+    }
+
     /// A kernel file that is not a bzImage, or a handoff file that is
     /// garbage: the log says what and where, the default FALLBACK (reboot)
     /// is taken without a kexec, and the disk is left clean.
