@@ -75,17 +75,18 @@ impl Limits {
 
     /// What allows a load of `bytes`, for the check line.
     pub fn summary(&self, bytes: u64) -> String {
-        let mut parts = vec![format!("{} MiB to load", mib(bytes))];
+        use std::fmt::Write;
+        let mut s = format!("{} MiB to load", mib(bytes));
         if let Some(a) = self.available {
-            parts.push(format!("{} MiB available", mib(a)));
+            let _ = write!(s, ", {} MiB available", mib(a));
         }
         if let Some(n) = self.loads_left.filter(|n| *n > 0) {
-            parts.push(format!("{n} loads left until reboot"));
+            let _ = write!(s, ", {n} loads left until reboot");
         }
         if let Some(mode) = &self.lockdown {
-            parts.push(format!("lockdown={mode}: signed kernels only"));
+            let _ = write!(s, ", lockdown={mode}: signed kernels only");
         }
-        parts.join(", ")
+        s
     }
 }
 
@@ -118,9 +119,10 @@ pub fn explain(errno: i32, l: &Limits, load: &Load) -> String {
             Some(mode) => format!("lockdown ({mode}): only a kernel signed with a trusted key loads: use one, or reboot through the firmware"),
             None => "not permitted: needs CAP_SYS_BOOT (root, no container)".into(),
         },
-        libc::EKEYREJECTED => "signature rejected: use a kernel signed with a trusted key".into(),
-        libc::ENOKEY => "signed with an unknown key: use the distribution's signed kernel or enroll the key (MOK)".into(),
-        libc::EBADMSG | libc::ENODATA => "no valid signature, and one is required: use a signed kernel".into(),
+        // Rejected, unknown key, unsigned: the same remedy.
+        libc::EKEYREJECTED | libc::ENOKEY | libc::EBADMSG | libc::ENODATA => {
+            "no signature by a key this kernel trusts: use a signed kernel (or enroll its key, MOK)".into()
+        }
         libc::ENOMEM => format!("not enough memory for kernel and initrd ({} MiB): free memory or use a smaller initrd", mib(load.bytes)),
         libc::EINVAL => match load.file_load_max {
             Some(max) if load.cmdline_len > max => format!("command line of {} bytes; kexec_file_load takes {max} for this kernel (30 kept for elfcorehdr=): shorten it or add kexec-tools", load.cmdline_len),
