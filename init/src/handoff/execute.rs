@@ -37,7 +37,9 @@ pub fn decide(req: Request, handoff_file: &Path, recorded_cmdline: &Path) -> Dec
                 .ok()
                 .and_then(|f| f.fallback)
                 .map_or(Fallback::Reboot, |v| v.value);
-            return fall_back(fallback, "the handoff file is unusable");
+            // The file may be fine and the recovered system lack a kernel:
+            // the line above says which.
+            return fall_back(fallback, "no plan to load (see above)");
         }
     };
     for note in &plan.notes {
