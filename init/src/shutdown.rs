@@ -24,6 +24,8 @@ pub struct Shutdown {
     pub container: bool,
     pub handoff: PathBuf,
     pub recorded_cmdline: PathBuf,
+    /// The hardware watchdog's timeout through a kexec (zero: off).
+    pub kexec_watchdog: Duration,
 }
 
 pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
@@ -38,10 +40,14 @@ pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
         Decision::Kexec(fallback, record) => {
             let record = record.map(|path| (path, t0));
             teardown(Request::Kexec, ctx, events, record.as_ref());
+            let watchdog = crate::watchdog::arm(ctx.kexec_watchdog);
             crate::timeline::mark("shutdown", "kexec");
             crate::info!("shutdown: kexec now");
             let err = crate::kexec::exec();
             crate::error!("kexec failed: {err}; FALLBACK={fallback}");
+            if let Some(w) = watchdog {
+                w.disarm();
+            }
             match fallback {
                 Fallback::Reboot => final_call(Request::Reboot, events),
                 Fallback::Poweroff => final_call(Request::Poweroff, events),

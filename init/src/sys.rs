@@ -364,3 +364,36 @@ pub fn dm_dev_remove(control: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
     // borrowed, so open.
     unsafe { ioctl(control, Updater::<DM_DEV_REMOVE, DmIoctl>::new(&mut io)) }
 }
+
+/// `WDIOC_SETTIMEOUT` from <linux/watchdog.h>: `_IOWR('W', 6, int)`.
+const WDIOC_SETTIMEOUT: Opcode = opcode::read_write::<libc::c_int>(b'W', 6);
+/// `WDIOC_KEEPALIVE`: `_IOR('W', 5, int)` (the argument is ignored).
+const WDIOC_KEEPALIVE: Opcode = opcode::read::<libc::c_int>(b'W', 5);
+
+/// Sets the watchdog's timeout; returns the one the driver chose (drivers
+/// round to what their hardware can count).
+pub fn watchdog_set_timeout(fd: BorrowedFd<'_>, secs: i32) -> Result<i32, Errno> {
+    let mut value: libc::c_int = secs;
+    // SAFETY: WDIOC_SETTIMEOUT reads and writes one int, which `value` is;
+    // the fd is borrowed, so open for the call.
+    unsafe {
+        ioctl(
+            fd,
+            Updater::<WDIOC_SETTIMEOUT, libc::c_int>::new(&mut value),
+        )?
+    };
+    Ok(value)
+}
+
+/// Restarts the watchdog's countdown.
+pub fn watchdog_keepalive(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut ignored: libc::c_int = 0;
+    // SAFETY: WDIOC_KEEPALIVE is declared as writing one int, which
+    // `ignored` is (the core writes nothing); the fd is borrowed.
+    unsafe {
+        ioctl(
+            fd,
+            Updater::<WDIOC_KEEPALIVE, libc::c_int>::new(&mut ignored),
+        )
+    }
+}

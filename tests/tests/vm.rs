@@ -520,6 +520,11 @@ mod teardown;
 #[path = "vm/iso.rs"]
 mod iso;
 
+/// Proves the hardware watchdog through the kexec: armed before it, it
+/// resets a target that hangs and leaves alone one that takes it over.
+#[path = "vm/watchdog.rs"]
+mod watchdog;
+
 /// Proves device bring-up without udev: coldplug by modalias finds disks on
 /// virtio-blk, virtio-scsi, AHCI, NVMe and USB storage on xhci (waiting for
 /// its delayed scan) and drivers for two NICs, and the kernel's module
