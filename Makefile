@@ -30,7 +30,7 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz install uninstall man deb
+.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz install uninstall man deb soak
 
 # GNU installation directories. rescue-init is the /init that mkimage puts
 # into images, not a command people run first: it lives in LIBDIR, with a
@@ -92,6 +92,12 @@ test-vm: all kernel
 # Stage lines and timings on stderr; logs and disks stay in target/e2e/.
 test-e2e: all deb
 	$(CARGO) test -p rescue-tests --test e2e -- --nocapture --test-threads=1
+
+# A chain of N handoffs in one VM (the VM tier runs 3); the report goes
+# to target/bench/soak.txt. Under TCG a cycle takes about 25 s.
+N ?= 200
+soak: all kernel
+	SOAK_CYCLES=$(N) $(CARGO) test -p rescue-tests --test vm soak -- --nocapture
 
 kernel:
 	$(HELPER) kernel

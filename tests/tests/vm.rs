@@ -525,6 +525,11 @@ mod iso;
 #[path = "vm/watchdog.rs"]
 mod watchdog;
 
+/// Proves handoff after handoff: a chain of kexecs from rescue-init into
+/// rescue-init, each verifying the last one's data (`make soak`).
+#[path = "vm/soak.rs"]
+mod soak;
+
 /// Proves device bring-up without udev: coldplug by modalias finds disks on
 /// virtio-blk, virtio-scsi, AHCI, NVMe and USB storage on xhci (waiting for
 /// its delayed scan) and drivers for two NICs, and the kernel's module
