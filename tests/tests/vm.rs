@@ -530,6 +530,10 @@ mod watchdog;
 #[path = "vm/soak.rs"]
 mod soak;
 
+/// Proves the handoff stays bounded with a disk that stops answering.
+#[path = "vm/faults.rs"]
+mod faults;
+
 /// Proves device bring-up without udev: coldplug by modalias finds disks on
 /// virtio-blk, virtio-scsi, AHCI, NVMe and USB storage on xhci (waiting for
 /// its delayed scan) and drivers for two NICs, and the kernel's module
