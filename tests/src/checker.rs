@@ -32,15 +32,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Debian's tools, each with its libraries (`mkimage build --bin`).
-pub const TOOLS: &[&str] = &[
-    "/usr/sbin/mdadm",
-    "/usr/sbin/lvm",
-    "/usr/sbin/cryptsetup",
-    "/usr/sbin/mke2fs",
-    "/usr/sbin/e2fsck",
-    "/usr/sbin/dumpe2fs",
-    "/usr/sbin/mkfs.xfs",
-    "/usr/sbin/xfs_repair",
+/// With the Debian package each comes from.
+pub const TOOLS: &[(&str, &str)] = &[
+    ("/usr/sbin/mdadm", "mdadm"),
+    ("/usr/sbin/lvm", "lvm2"),
+    ("/usr/sbin/cryptsetup", "cryptsetup-bin"),
+    ("/usr/sbin/mke2fs", "e2fsprogs"),
+    ("/usr/sbin/e2fsck", "e2fsprogs"),
+    ("/usr/sbin/dumpe2fs", "e2fsprogs"),
+    ("/usr/sbin/mkfs.xfs", "xfsprogs"),
+    ("/usr/sbin/xfs_repair", "xfsprogs"),
 ];
 
 /// Kernel modules on top of `target::MODULES` (virtio, ext4), loaded by
@@ -100,7 +101,10 @@ pub fn storage_image(kernel: &Kernel, name: &str, files: &[(PathBuf, &str)]) -> 
     if Path::new("/etc/mke2fs.conf").is_file() {
         spec = spec.file("/etc/mke2fs.conf", "/etc/mke2fs.conf");
     }
-    for tool in TOOLS {
+    for (tool, package) in TOOLS {
+        if !Path::new(tool).is_file() {
+            bail!("{tool} is missing on this host: apt-get install {package}");
+        }
         spec = spec.arg("--bin").arg(*tool);
     }
     for (src, dst) in files {
