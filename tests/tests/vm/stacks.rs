@@ -21,7 +21,7 @@ use super::handoff_fixtures as fx;
 use super::teardown::{handoff, landed, torn_down};
 use anyhow::{bail, Context, Result};
 use rescue_tests::checker::{self, Report};
-use rescue_tests::{image, BootOpts, Initramfs, Kernel};
+use rescue_tests::{image, BootOpts, ExitKind, Initramfs, Kernel};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -92,6 +92,25 @@ const JUDGED: &[&str] = &[
     "root",
 ];
 
+/// What the teardown logs releasing the stacks, in any order.
+const RELEASED: &[&str] = &[
+    r"pid \d+ \(sh\) ignored SIGTERM",
+    r"unmounted /mnt/local/proc \(proc ",
+    r"unmounted /mnt/local/sys \(sysfs ",
+    r"unmounted /mnt/local/dev \(devtmpfs ",
+    r"unmounted /mnt/local/srv/xfs \(xfs /dev/vdg\)",
+    r"unmounted /mnt/local/srv/md \(ext4 /dev/md0\)",
+    r"teardown: swap /dev/mapper/vg0-swap \(partition\) off",
+    r"teardown: device-mapper dm-\d+ \(secret\) removed",
+    r"teardown: device-mapper dm-\d+ \(plain\) removed",
+    r"teardown: device-mapper dm-\d+ \(vg0-secret\) removed",
+    r"teardown: device-mapper dm-\d+ \(vg0-swap\) removed",
+    r"teardown: device-mapper dm-\d+ \(vg0-data\) removed",
+    r"teardown: md array md0 stopped",
+    r"teardown: md array md1 stopped",
+    r"unmounted /mnt/local \(ext4 /dev/vda\)",
+];
+
 /// The layers that record whether they were shut down cleanly.
 const DIRTY_LAYERS: &[&str] = &[
     "md0",
@@ -136,6 +155,15 @@ fn boot(image: Initramfs, kernel: &Kernel, cmdline: &str, disks: Vec<PathBuf>) -
     Guest::start_with_opts(opts)
 }
 
+/// The end of /recover: the handoff file `text`.
+fn handoff_end(text: &str) -> String {
+    format!(
+        "mkdir -p /run/rescue-init\ncat > /run/rescue-init/handoff <<'EOF'\n{text}EOF\necho RECOVERY-DONE\n"
+    )
+}
+
+const CMDLINE: &str = "rescue.run=/recover rescue.after=handoff rescue.stop-timeout=2";
+
 /// Waits for BUILD to finish; fails at once when /recover exits early.
 fn built(g: &mut Guest) -> Result<()> {
     let re = r"STACKS-BUILT|rescue-init: rescue\.run exited with status [1-9]";
@@ -171,39 +199,13 @@ fn check(kernel: &Kernel, name: &str, disks: &[PathBuf]) -> Result<Report> {
 fn every_layer_is_torn_down_and_found_clean() -> Result<()> {
     let kernel = Kernel::get()?;
     let disks = disks(&kernel, "stacks")?;
-    let end = format!(
-        "mkdir -p /run/rescue-init\ncat > /run/rescue-init/handoff <<'EOF'\n{}EOF\necho RECOVERY-DONE\n",
-        handoff("stacks")
-    );
-    let image = recovery(&kernel, "stacks-rescue", &end)?;
+    let image = recovery(&kernel, "stacks-rescue", &handoff_end(&handoff("stacks")))?;
     let t0 = Instant::now();
-    let cmdline = "rescue.run=/recover rescue.after=handoff rescue.stop-timeout=2";
-    let mut g = boot(image, &kernel, cmdline, disks.clone())?;
+    let mut g = boot(image, &kernel, CMDLINE, disks.clone())?;
     // Building the stacks takes minutes under TCG; the rest is timed
     // as in the teardown tests.
     built(&mut g)?;
-    torn_down(
-        &mut g,
-        "nothing",
-        0,
-        &[
-            r"pid \d+ \(sh\) ignored SIGTERM",
-            r"unmounted /mnt/local/proc \(proc ",
-            r"unmounted /mnt/local/sys \(sysfs ",
-            r"unmounted /mnt/local/dev \(devtmpfs ",
-            r"unmounted /mnt/local/srv/xfs \(xfs /dev/vdg\)",
-            r"unmounted /mnt/local/srv/md \(ext4 /dev/md0\)",
-            r"teardown: swap /dev/mapper/vg0-swap \(partition\) off",
-            r"teardown: device-mapper dm-\d+ \(secret\) removed",
-            r"teardown: device-mapper dm-\d+ \(plain\) removed",
-            r"teardown: device-mapper dm-\d+ \(vg0-secret\) removed",
-            r"teardown: device-mapper dm-\d+ \(vg0-swap\) removed",
-            r"teardown: device-mapper dm-\d+ \(vg0-data\) removed",
-            r"teardown: md array md0 stopped",
-            r"teardown: md array md1 stopped",
-            r"unmounted /mnt/local \(ext4 /dev/vda\)",
-        ],
-    )?;
+    torn_down(&mut g, "nothing", 0, RELEASED)?;
     landed(&mut g, "stacks")?;
     eprintln!(
         "stacks: rescue VM to the target's poweroff took {:?}",
@@ -211,6 +213,36 @@ fn every_layer_is_torn_down_and_found_clean() -> Result<()> {
     );
     drop(g);
     let report = check(&kernel, "stacks-checker", &disks)?;
+    report.all_clean(JUDGED)?;
+    fx::assert_disk_clean(&disks[0]).context("the root disk, checked on the host")
+}
+
+/// The same stacks when the handoff is refused (its kernel is missing)
+/// and rescue-init falls back to a reboot: the reboot's teardown releases
+/// every layer as the kexec's does, and the checker finds them clean.
+#[test]
+fn a_refused_handoff_reboots_with_every_layer_clean() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let disks = disks(&kernel, "stacks-fallback")?;
+    let text = "ROOT=/mnt/local\nKERNEL=/boot/no-such-kernel\nFALLBACK=reboot\n";
+    let image = recovery(&kernel, "stacks-fallback-rescue", &handoff_end(text))?;
+    let t0 = Instant::now();
+    let mut g = boot(image, &kernel, CMDLINE, disks.clone())?;
+    built(&mut g)?;
+    g.wait_for("RECOVERY-DONE", BOOT)?;
+    g.wait_for_re(r"handoff: [^\r\n]*no-such-kernel", STEP)?;
+    g.wait_for_re(r"FALLBACK=reboot", STEP)?;
+    g.wait_for_re(r"filesystems done, 0 left busy", BOOT)?;
+    let console = g.console();
+    for re in RELEASED {
+        if !regex::Regex::new(re)?.is_match(&console) {
+            return Err(g.failure(&format!("the teardown did not log /{re}/")));
+        }
+    }
+    g.expect_exit(ExitKind::Reboot)?;
+    eprintln!("stacks-fallback: the rescue VM took {:?}", t0.elapsed());
+    drop(g);
+    let report = check(&kernel, "stacks-fallback-checker", &disks)?;
     report.all_clean(JUDGED)?;
     fx::assert_disk_clean(&disks[0]).context("the root disk, checked on the host")
 }
