@@ -3,6 +3,7 @@
 //!
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
+pub mod checker;
 pub mod chroot;
 pub mod demo;
 pub mod e2e;

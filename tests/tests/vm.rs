@@ -513,6 +513,13 @@ mod handoff {
 #[path = "vm/teardown.rs"]
 mod teardown;
 
+/// Proves the teardown on md RAID1, LVM (with swap in use), LUKS2 (alone
+/// and on LVM on md), XFS and a chroot with a shell inside, judged clean
+/// afterwards by a checker VM that assembles it all read-only; and that
+/// the same checker calls a crash without teardown unclean.
+#[path = "vm/stacks.rs"]
+mod stacks;
+
 /// Proves `rescue-init kexec --iso` from a running system: the ISO (ReaR's
 /// isolinux layout, attached as a disk) is read directly, the first Linux
 /// entry chosen over the chain-loading default, and its rescue system
