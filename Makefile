@@ -1,6 +1,7 @@
 # rescue-init: build, test and try it out. See README.md.
 #
 #   make            build rescue-init (static, musl, release) and mkimage
+#   make ARCH=aarch64   the same with rescue-init for 64-bit ARM
 #   make test       unit, namespace (root), ReaR sandbox (root), Debian package and VM tests
 #   make demo       boot an image in QEMU on this terminal (Ctrl-A X quits)
 #   make install    install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
@@ -18,7 +19,14 @@
 # APPEND='...' adds kernel command line parameters to `make demo`.
 
 CARGO   ?= cargo
-MUSL    := x86_64-unknown-linux-musl
+# ARCH=aarch64 builds rescue-init for 64-bit ARM (rust-lld links it, no
+# cross C toolchain) and runs the VM tests with qemu-system-aarch64.
+ARCH    ?= x86_64
+ifeq ($(filter x86_64 aarch64,$(ARCH)),)
+$(error ARCH=$(ARCH): only x86_64 and aarch64 are supported)
+endif
+export ARCH
+MUSL    := $(ARCH)-unknown-linux-musl
 KERNEL  ?=
 APPEND  ?=
 HELPER  := $(CARGO) run -q -p rescue-tests --bin rescue-test-helper --

@@ -222,6 +222,13 @@ pub fn fork_call(f: impl FnOnce() -> i32) -> io::Result<i32> {
 pub const KEXEC_FILE_UNLOAD: u64 = 0x1;
 pub const KEXEC_FILE_NO_INITRAMFS: u64 = 0x4;
 
+/// The syscall number: musl's libc crate lacks it on aarch64, where the
+/// generic table (include/uapi/asm-generic/unistd.h) gives it 294.
+#[cfg(target_arch = "aarch64")]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = 294;
+#[cfg(not(target_arch = "aarch64"))]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = libc::SYS_kexec_file_load;
+
 /// `kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags)`.
 /// `cmdline` must end with its NUL, which the length counts.
 pub fn kexec_file_load(
@@ -237,7 +244,7 @@ pub fn kexec_file_load(
     // buffer; the kernel only reads them.
     let rc = unsafe {
         libc::syscall(
-            libc::SYS_kexec_file_load,
+            SYS_KEXEC_FILE_LOAD,
             kernel.as_raw_fd(),
             initrd_fd,
             bytes.len(),
