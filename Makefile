@@ -38,7 +38,7 @@ ifneq ($(strip $(KERNEL)),)
 export RESCUE_TEST_KERNEL := $(abspath $(KERNEL))
 endif
 
-.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-e2e kernel demo clean fuzz install uninstall man deb
+.PHONY: all init mkimage test test-unit test-ns test-rear test-deb test-vm test-vm-aarch64 test-e2e kernel demo clean fuzz install uninstall man deb
 
 # GNU installation directories. rescue-init is the /init that mkimage puts
 # into images, not a command people run first: it lives in LIBDIR, with a
@@ -94,8 +94,18 @@ test-rear: all kernel
 test-deb: deb kernel
 	$(CARGO) test -p rescue-tests --test deb -- --nocapture
 
+# ARCH=aarch64: the arm64 tier (tests/tests/vm_aarch64.rs) under
+# qemu-system-aarch64; test-vm-aarch64 runs it from an x86-64 `make`.
+ifeq ($(ARCH),aarch64)
+test-vm: all kernel
+	$(CARGO) test -p rescue-tests --test vm_aarch64 -- --test-threads=1
+else
 test-vm: all kernel
 	$(CARGO) test -p rescue-tests --test vm -- --test-threads=1
+endif
+
+test-vm-aarch64:
+	$(MAKE) --no-print-directory test-vm ARCH=aarch64
 
 # Stage lines and timings on stderr; logs and disks stay in target/e2e/.
 test-e2e: all deb
