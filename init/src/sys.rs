@@ -258,6 +258,56 @@ pub fn kexec_file_load(
     Ok(())
 }
 
+/// `struct kexec_segment` from <linux/kexec.h>: `bufsz` bytes at `buf`
+/// go to physical `mem`, a page-aligned `memsz`-byte range (the rest
+/// zeroed). The lifetime ties it to the buffer it points into.
+#[repr(C)]
+pub struct KexecSegment<'a> {
+    buf: *const u8,
+    bufsz: usize,
+    mem: usize,
+    memsz: usize,
+    _buf: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> KexecSegment<'a> {
+    pub fn new(buf: &'a [u8], mem: u64, memsz: u64) -> Self {
+        KexecSegment {
+            buf: buf.as_ptr(),
+            bufsz: buf.len(),
+            mem: mem as usize,
+            memsz: memsz as usize,
+            _buf: std::marker::PhantomData,
+        }
+    }
+}
+
+/// `kexec_load(entry, nr_segments, segments, KEXEC_ARCH_DEFAULT)`; no
+/// segments unloads.
+pub fn kexec_load(entry: u64, segments: &[KexecSegment<'_>]) -> io::Result<()> {
+    let ptr = if segments.is_empty() {
+        std::ptr::null()
+    } else {
+        segments.as_ptr()
+    };
+    // SAFETY: `segments` is a live slice of #[repr(C)] kexec_segment
+    // structs, each pointing into a buffer its lifetime keeps alive; the
+    // kernel copies them during the call and writes nothing back.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_kexec_load,
+            entry as libc::c_ulong,
+            segments.len() as libc::c_ulong,
+            ptr,
+            0 as libc::c_ulong,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// `finit_module(fd, params, flags)`: loads the kernel module in `fd`.
 pub fn finit_module(module: BorrowedFd<'_>, params: &CStr, flags: i32) -> io::Result<()> {
     // SAFETY: the fd is borrowed and open for the call; `params` is a live
