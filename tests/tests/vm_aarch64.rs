@@ -19,6 +19,8 @@ mod handoff_fixtures;
 mod basics;
 #[path = "vm_aarch64/devices.rs"]
 mod devices;
+#[path = "vm_aarch64/handoff.rs"]
+mod handoff;
 
 /// Fails (not skips) when the tier is run without `ARCH=aarch64`: the
 /// tests would otherwise boot x86-64 and prove nothing about arm64.
