@@ -74,7 +74,7 @@ init:
 mkimage:
 	$(CARGO) build --release -p mkimage
 
-test: test-unit test-ns test-rear test-deb test-vm test-e2e
+test: test-unit test-ns test-rear test-deb test-vm test-vm-aarch64 test-e2e
 
 # The kernel: mkimage's module tests compare with kmod on its modules.
 test-unit: kernel

@@ -124,8 +124,9 @@ fn foreign_apt_options(arch: Arch, state: &Path) -> Vec<String> {
     ]
 }
 
-/// `<target>/apt-<arch>/`, with package lists fetched once (`apt-get
-/// update` into that directory, under a lock).
+/// `<target>/apt-<arch>/`, with package lists fetched (`apt-get update`
+/// into that directory, under a lock) when they are missing or more than
+/// a day old: the mirror drops superseded kernel packages.
 fn foreign_apt_state(arch: Arch) -> Result<PathBuf> {
     let state = paths::target_subdir(&format!("apt-{}", arch.debian()))?;
     let lock_path = state.join(".lock");
@@ -134,7 +135,12 @@ fn foreign_apt_state(arch: Arch) -> Result<PathBuf> {
     lock.lock()
         .with_context(|| format!("locking {}", lock_path.display()))?;
     let done = state.join("updated");
-    if !done.exists() {
+    let fresh = fs::metadata(&done)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() < 24 * 3600);
+    if !fresh {
         for d in ["lists/partial", "cache/archives/partial"] {
             fs::create_dir_all(state.join(d))
                 .with_context(|| format!("creating {}", state.join(d).display()))?;
