@@ -12,6 +12,8 @@
 pub(crate) mod arm64;
 #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
 pub(crate) mod fdt;
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod unpack;
 
 use crate::sys;
 use std::ffi::CString;

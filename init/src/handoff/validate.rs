@@ -84,27 +84,25 @@ fn kernel(path: &Path) -> (Option<BzImage>, Outcome) {
     }
 }
 
-/// The kernel: on arm64 an uncompressed Image (its header read; the
-/// native kexec_load takes only that). arm64's COMMAND_LINE_SIZE is 2048
-/// as on x86, and the Image has no field of its own for it.
+/// The kernel: on arm64 an Image, plain or gzip/EFI-zboot compressed
+/// (decompressed in memory as the load does, then its header read).
+/// arm64's COMMAND_LINE_SIZE is 2048 as on x86, and the Image has no field
+/// of its own for it.
 #[cfg(target_arch = "aarch64")]
 fn kernel(path: &Path) -> (Option<BzImage>, Outcome) {
-    let head = File::open(path).and_then(|f| {
-        let mut b = Vec::with_capacity(64);
-        f.take(64).read_to_end(&mut b).map(|_| b)
-    });
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let outcome = match head {
-        Err(e) => Outcome::Fail(format!("{}: cannot read: {e}", path.display())),
-        Ok(b) => match crate::kexec::arm64::image_header_prefix(&b, len) {
-            Ok(h) => Outcome::Ok(format!(
-                "{}: arm64 Image, text_offset {:#x}, image_size {} bytes",
-                path.display(),
-                h.text_offset,
-                h.image_size
-            )),
-            Err(e) => Outcome::Fail(format!("{}: {e}", path.display())),
-        },
+    use crate::kexec::{arm64, unpack};
+    let checked = std::fs::read(path)
+        .map_err(|e| format!("cannot read: {e}"))
+        .and_then(unpack::unpack)
+        .and_then(|(image, packing)| Ok((arm64::image_header(&image)?, packing)));
+    let outcome = match checked {
+        Ok((h, packing)) => Outcome::Ok(format!(
+            "{}: arm64 Image ({packing:?}), text_offset {:#x}, image_size {} bytes",
+            path.display(),
+            h.text_offset,
+            h.image_size
+        )),
+        Err(e) => Outcome::Fail(format!("{}: {e}", path.display())),
     };
     (None, outcome)
 }

@@ -58,19 +58,9 @@ fn le64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// Checks an uncompressed arm64 Image; names compressed kernels.
+/// Checks an uncompressed arm64 Image ([`super::unpack`] first).
 pub fn image_header(b: &[u8]) -> Result<ImageHeader, String> {
-    image_header_prefix(b, b.len() as u64)
-}
-
-/// [`image_header`] from the file's first bytes (64 suffice) and its length.
-pub fn image_header_prefix(b: &[u8], file_len: u64) -> Result<ImageHeader, String> {
-    if b.starts_with(&[0x1f, 0x8b]) {
-        return Err("a gzip-compressed Image: decompress it (the native arm64 kexec_load takes a plain Image)".into());
-    }
-    if b.starts_with(b"MZ") && b.get(4..8) == Some(b"zimg") {
-        return Err("an EFI zboot image: the native arm64 kexec_load takes a plain Image".into());
-    }
+    let file_len = b.len() as u64;
     if b.len() < 64 || &b[0x38..0x3c] != IMAGE_MAGIC {
         return Err("not an arm64 Image: no \"ARM\\x64\" magic at 0x38".into());
     }
@@ -213,7 +203,8 @@ fn page_up(n: u64) -> u64 {
 
 /// Loads `kernel` (+ `initrd`) with `cmdline` for a later reboot(KEXEC).
 pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<(), Arm64Error> {
-    let image = read(kernel)?;
+    let (image, _) = super::unpack::unpack(read(kernel)?)
+        .map_err(|e| Arm64Error::Image(format!("{}: {e}", kernel.display())))?;
     let h = image_header(&image)
         .map_err(|e| Arm64Error::Image(format!("{}: {e}", kernel.display())))?;
     let ramdisk = initrd.map(read).transpose()?;

@@ -17,11 +17,6 @@ fn reads_the_image_header() {
 
 #[test]
 fn refuses_what_is_not_a_plain_image() {
-    let e = image_header(&[0x1f, 0x8b, 8, 0]).unwrap_err();
-    assert!(e.contains("gzip"), "{e}");
-    let mut z = b"MZ\0\0zimg".to_vec();
-    z.resize(128, 0);
-    assert!(image_header(&z).unwrap_err().contains("zboot"));
     assert!(image_header(&[0; 100]).unwrap_err().contains("ARM\\x64"));
     assert!(image_header(&fake_image(4096, 100))
         .unwrap_err()
