@@ -21,6 +21,8 @@ mod basics;
 mod devices;
 #[path = "vm_aarch64/handoff.rs"]
 mod handoff;
+#[path = "vm_aarch64/iso.rs"]
+mod iso;
 
 /// Fails (not skips) when the tier is run without `ARCH=aarch64`: the
 /// tests would otherwise boot x86-64 and prove nothing about arm64.
