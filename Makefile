@@ -27,6 +27,13 @@ $(error ARCH=$(ARCH): only x86_64 and aarch64 are supported)
 endif
 export ARCH
 MUSL    := $(ARCH)-unknown-linux-musl
+ifeq ($(ARCH),aarch64)
+DEMO_QEMU    := qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on
+DEMO_CONSOLE := ttyAMA0
+else
+DEMO_QEMU    := qemu-system-x86_64
+DEMO_CONSOLE := ttyS0
+endif
 KERNEL  ?=
 APPEND  ?=
 HELPER  := $(CARGO) run -q -p rescue-tests --bin rescue-test-helper --
@@ -119,10 +126,10 @@ kernel:
 demo: all kernel
 	@paths=$$($(HELPER) demo) && eval "$$paths" && \
 	echo "Booting $$image with $$kernel and the recovered system's disk $$disk. Ctrl-A X quits QEMU." && \
-	qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+	$(DEMO_QEMU) -accel tcg -m 512 -nographic -no-reboot \
 		-kernel "$$kernel" -initrd "$$image" \
 		-drive file="$$disk",format=raw,if=virtio \
-		-append "console=ttyS0 panic=-1 $(APPEND)"
+		-append "console=$(DEMO_CONSOLE) panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
 .PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear bench-e2e

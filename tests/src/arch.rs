@@ -28,7 +28,7 @@ impl Arch {
     /// rather than a silent x86-64 run.
     pub fn get() -> Result<Arch> {
         match std::env::var(ARCH_ENV).as_deref() {
-            Err(_) | Ok("") | Ok("x86_64") | Ok("amd64") => Ok(Arch::X86_64),
+            Err(_) | Ok("") | Ok("x86_64") | Ok("amd64") | Ok("x86") => Ok(Arch::X86_64),
             Ok("aarch64") | Ok("arm64") => Ok(Arch::Aarch64),
             Ok(other) => bail!("{ARCH_ENV}={other}: the tests know x86_64 and aarch64"),
         }

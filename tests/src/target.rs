@@ -142,6 +142,8 @@ menuentry 'Recovered system' --class debian {\n\tload_video\n\tinsmod ext2\n\
 \tlinux /boot/vmlinuz-test console=ttyS0 panic=-1 target.marker=grub\n\tinitrd /boot/initrd-test.img\n}\n";
 
 fn write_layout(root: &Path, layout: Layout) -> Result<()> {
+    // The entries name x86's serial console; arm64's is ttyAMA0.
+    let console = |text: &str| text.replace("ttyS0", crate::Arch::current().console());
     match layout {
         Layout::Named => {}
         Layout::DebianLinks => {
@@ -150,11 +152,14 @@ fn write_layout(root: &Path, layout: Layout) -> Result<()> {
         }
         Layout::Bls => {
             std::fs::create_dir_all(root.join("boot/loader/entries"))?;
-            std::fs::write(root.join("boot/loader/entries/recovered.conf"), BLS_ENTRY)?;
+            std::fs::write(
+                root.join("boot/loader/entries/recovered.conf"),
+                console(BLS_ENTRY),
+            )?;
         }
         Layout::Grub => {
             std::fs::create_dir_all(root.join("boot/grub"))?;
-            std::fs::write(root.join("boot/grub/grub.cfg"), GRUB_CFG)?;
+            std::fs::write(root.join("boot/grub/grub.cfg"), console(GRUB_CFG))?;
         }
     }
     Ok(())

@@ -6,7 +6,9 @@
 //! TCG emulating arm64 on x86-64 is slow, so this tier is a chosen few
 //! tests: boot to the prompt with the shell respawned and orphans reaped,
 //! power-off, coldplug of virtio-blk and virtio-scsi with ext4 through the
-//! kernel's module helper. The x86-64 tier (`vm.rs`) proves the rest of
+//! kernel's module helper, the handoff with the native kexec_load (plain
+//! and gzip Image, and from GRUB auto-detection as `make demo` does), and
+//! `rescue-init kexec --iso` on a GRUB-only ISO. The x86-64 tier (`vm.rs`) proves the rest of
 //! PID 1's behaviour, which is architecture-independent code.
 
 mod common;
@@ -17,6 +19,11 @@ mod handoff_fixtures;
 
 #[path = "vm_aarch64/basics.rs"]
 mod basics;
+/// The x86-64 tier's `make demo` test, unchanged: the recovered system's
+/// GRUB config (with arm64's console) is auto-detected and `reboot`
+/// kexecs into it.
+#[path = "vm/demo.rs"]
+mod demo;
 #[path = "vm_aarch64/devices.rs"]
 mod devices;
 #[path = "vm_aarch64/handoff.rs"]
