@@ -3,8 +3,17 @@
 //! Error policy as kexec-tools has it: a signature or lockdown refusal is
 //! reported as such and never worked around; when the kernel lacks
 //! kexec_file_load for this image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP)
-//! the classic kexec_load through a `kexec` binary is tried, if the image
-//! carries one.
+//! the classic kexec_load is tried: on arm64 natively ([`arm64`]: Debian's
+//! arm64 kernels have no kexec_file_load), else (and as the last resort)
+//! through a `kexec` binary, if the image carries one.
+
+// Built and unit-tested on every architecture; only arm64 loads with it.
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod arm64;
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod fdt;
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod unpack;
 
 use crate::sys;
 use std::ffi::CString;
@@ -50,6 +59,8 @@ pub enum KexecError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     FileLoad,
+    /// kexec_load(2) by rescue-init itself (arm64).
+    KexecLoad,
     KexecTools,
 }
 
@@ -83,20 +94,7 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
                     why,
                 })
             }
-            Class::Unsupported => {
-                crate::warn!(
-                    "kexec_file_load of {}: {e}; trying kexec-tools",
-                    kernel.display()
-                );
-                kexec_tools(kernel, initrd, cmdline).map_err(|fallback| {
-                    KexecError::NoFallback {
-                        path: kernel.into(),
-                        source: e,
-                        fallback,
-                    }
-                })?;
-                Method::KexecTools
-            }
+            Class::Unsupported => classic(kernel, initrd, cmdline, e)?,
             Class::Other => {
                 return Err(KexecError::Failed {
                     path: kernel.into(),
@@ -109,6 +107,58 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
         return Err(KexecError::NotLoaded);
     }
     Ok(method)
+}
+
+/// kexec_load, after kexec_file_load said it cannot: natively on arm64,
+/// then through kexec-tools. A refusal (lockdown) is not worked around.
+pub(crate) fn classic(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+    file_load: io::Error,
+) -> Result<Method, KexecError> {
+    let native = native_load(kernel, initrd, cmdline);
+    let native_err = match native {
+        Ok(()) => return Ok(Method::KexecLoad),
+        Err(arm64::Arm64Error::Load(e)) if matches!(classify(&e), Class::Refused(_)) => {
+            let Class::Refused(why) = classify(&e) else {
+                unreachable!("matched as refused")
+            };
+            return Err(KexecError::Refused {
+                path: kernel.into(),
+                source: e,
+                why,
+            });
+        }
+        Err(e) => e.to_string(),
+    };
+    crate::warn!(
+        "kexec_file_load of {}: {file_load}; {native_err}; trying kexec-tools",
+        kernel.display()
+    );
+    kexec_tools(kernel, initrd, cmdline)
+        .map(|()| Method::KexecTools)
+        .map_err(|fallback| KexecError::NoFallback {
+            path: kernel.into(),
+            source: file_load,
+            fallback: format!("{native_err}; {fallback}"),
+        })
+}
+
+#[cfg(target_arch = "aarch64")]
+fn native_load(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+) -> Result<(), arm64::Arm64Error> {
+    arm64::load(kernel, initrd, cmdline)
+}
+
+#[cfg(not(target_arch = "aarch64"))]
+fn native_load(_: &Path, _: Option<&Path>, _: &str) -> Result<(), arm64::Arm64Error> {
+    Err(arm64::Arm64Error::Image(
+        "no native kexec_load on this architecture".into(),
+    ))
 }
 
 pub(crate) enum Class {
@@ -166,7 +216,11 @@ pub fn unload() -> io::Result<()> {
     let empty = c"";
     // Any readable fd will do: the kernel ignores it when unloading.
     let null = File::open("/dev/null")?;
-    sys::kexec_file_load(null.as_fd(), None, empty, sys::KEXEC_FILE_UNLOAD)
+    match sys::kexec_file_load(null.as_fd(), None, empty, sys::KEXEC_FILE_UNLOAD) {
+        // No kexec_file_load (arm64 Debian): kexec_load with no segments.
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => sys::kexec_load(0, &[]),
+        other => other,
+    }
 }
 
 /// Jumps into the loaded kernel. Returns only on failure.

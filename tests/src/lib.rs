@@ -3,6 +3,7 @@
 //!
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
+pub mod arch;
 pub mod checker;
 pub mod chroot;
 pub mod demo;
@@ -18,6 +19,7 @@ pub mod skip;
 pub mod target;
 pub mod timeline;
 
+pub use arch::Arch;
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;
 pub use qemu::{BootOpts, ExitKind, Vm};

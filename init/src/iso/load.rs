@@ -160,14 +160,7 @@ pub fn load_files(
             kexec::Class::Other => return Err(KexecError::Failed { path, source: e }),
             kexec::Class::Unsupported => {
                 let initrd_path = initrd.map(MemFile::proc_path);
-                kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline).map_err(
-                    |fallback| KexecError::NoFallback {
-                        path,
-                        source: e,
-                        fallback,
-                    },
-                )?;
-                Method::KexecTools
+                kexec::classic(&kernel.proc_path(), initrd_path.as_deref(), cmdline, e)?
             }
         },
     };
