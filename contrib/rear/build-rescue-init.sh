@@ -77,6 +77,13 @@ fi
 # The timeline (rescue-init analyze) gets a row for each setup script.
 sed -i -e 's/^\(\s*\)source \$system_setup_script$/\1rescue-init analyze mark rear-setup "$( basename $system_setup_script )" 2>\/dev\/null ; source $system_setup_script/' "$rescue_init_setup"
 
+# The watchdog armed through the kexec (rescue.kexec-watchdog) must not be
+# stopped by its driver at the kexec: in the rescue system udev loads
+# drivers with kmod's modprobe, which does not know rescue-init's built-in
+# module option, so it is written where kmod reads it.
+mkdir -p "$ROOTFS_DIR/etc/modprobe.d"
+echo "options watchdog stop_on_reboot=0" > "$ROOTFS_DIR/etc/modprobe.d/rescue-init-watchdog.conf"
+
 # The original system's kernel command line: the kexec after 'rear recover'
 # uses it when the recovered system's boot entries do not say.
 mkdir -p "$ROOTFS_DIR/etc/rescue-init"

@@ -45,6 +45,9 @@ pub struct Config {
     pub(crate) rear: bool,
     /// Record the timeline (`rescue.timeline`, see `timeline.rs`).
     pub(crate) timeline: bool,
+    /// The hardware watchdog's timeout through the kexec, zero for off
+    /// (`rescue.kexec-watchdog`, see `watchdog.rs`).
+    pub(crate) kexec_watchdog: std::time::Duration,
     /// Test-only: panic once in the main loop to prove PID 1 survives it.
     pub(crate) test_panic: bool,
 }
@@ -65,6 +68,7 @@ impl Default for Config {
             udev: crate::udev::Mode::Auto,
             rear: true,
             timeline: true,
+            kexec_watchdog: crate::watchdog::DEFAULT_TIMEOUT,
             test_panic: false,
         }
     }
@@ -84,6 +88,7 @@ enum Key {
     Udev,
     Rear,
     Timeline,
+    KexecWatchdog,
     TestPanic,
 }
 
@@ -104,6 +109,7 @@ const KEYS: &[(&str, &str, Key)] = &[
     ("UDEV", "rescue.udev", Key::Udev),
     ("REAR", "rescue.rear", Key::Rear),
     ("TIMELINE", "rescue.timeline", Key::Timeline),
+    ("KEXEC_WATCHDOG", "rescue.kexec-watchdog", Key::KexecWatchdog),
     ("", "rescue.test-panic", Key::TestPanic),
 ];
 
@@ -186,6 +192,7 @@ impl Config {
             Key::Modules => self.modules = crate::modules::split_list(nonempty(value)?),
             Key::ColdplugTimeout => self.coldplug_timeout = parse_secs(nonempty(value)?)?,
             Key::Udev => self.udev = crate::udev::Mode::parse(value)?,
+            Key::KexecWatchdog => self.kexec_watchdog = parse_watchdog(nonempty(value)?)?,
         }
         Ok(())
     }
@@ -239,6 +246,20 @@ fn absolute(v: &str) -> Result<String, String> {
 
 /// `SECS` or `SECS.FRACTION` (up to nanoseconds), at most a day. Decimal
 /// by hand: the float parser would cost the static init 13 KiB.
+/// Whole seconds, 0 for off; one hour at most, beyond which no hardware
+/// watchdog counts (i6300esb stops at 2046 s).
+fn parse_watchdog(v: &str) -> Result<Duration, String> {
+    match v.parse::<u64>() {
+        Ok(secs) if secs <= 3600 => Ok(Duration::from_secs(secs)),
+        Ok(_) => Err(format!(
+            "{v} s is more than a watchdog counts (at most 3600; 0 turns it off)"
+        )),
+        Err(_) => Err(format!(
+            "expected whole seconds (0 turns it off), got {v:?}"
+        )),
+    }
+}
+
 fn parse_secs(v: &str) -> Result<Duration, String> {
     let bad = || format!("expected seconds, got {v:?}");
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
@@ -378,5 +399,29 @@ mod tests {
         assert!(p[0].starts_with("/etc/rescue-init/config:1: unknown key"));
         assert!(p[1].starts_with("/etc/rescue-init/config:3: AFTER"));
         assert!(p[2].starts_with("/etc/rescue-init/config:4: unterminated"));
+    }
+
+    #[test]
+    fn kexec_watchdog_is_whole_seconds_up_to_an_hour() {
+        let mut c = Config::default();
+        assert_eq!(c.kexec_watchdog, Duration::from_secs(600));
+        assert!(c.apply_cmdline("rescue.kexec-watchdog=0").is_empty());
+        assert!(c.kexec_watchdog.is_zero());
+        let p = c.apply_file("/etc/rescue-init/config", "KEXEC_WATCHDOG=90\n");
+        assert!(
+            p.is_empty() && c.kexec_watchdog == Duration::from_secs(90),
+            "{p:?}"
+        );
+        let p = c.apply_cmdline("rescue.kexec-watchdog=1.5 rescue.kexec-watchdog=7200");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("whole seconds") && p[1].contains("at most 3600"),
+            "{p:?}"
+        );
+        assert_eq!(
+            c.kexec_watchdog,
+            Duration::from_secs(90),
+            "bad values change nothing"
+        );
     }
 }

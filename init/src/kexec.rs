@@ -3,9 +3,19 @@
 //! Error policy as kexec-tools has it: a signature or lockdown refusal is
 //! reported as such and never worked around; when the kernel lacks
 //! kexec_file_load for this image (ENOSYS, EINVAL, ENOEXEC, EOPNOTSUPP)
-//! the classic kexec_load through a `kexec` binary is tried, if the image
-//! carries one. What the kernel's settings forbid is said before the
-//! load, and every errno is said with what to do ([`crate::preflight`]).
+//! the classic kexec_load is tried: on arm64 natively ([`arm64`]: Debian's
+//! arm64 kernels have no kexec_file_load), else (and as the last resort)
+//! through a `kexec` binary, if the image carries one. What the kernel's
+//! settings forbid is said before the load, and every errno is said with
+//! what to do ([`crate::preflight`]).
+
+// Built and unit-tested on every architecture; only arm64 loads with it.
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod arm64;
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod fdt;
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) mod unpack;
 
 use crate::preflight::{explain, Limits, Load};
 use crate::sys;
@@ -59,6 +69,8 @@ pub enum KexecError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     FileLoad,
+    /// kexec_load(2) by rescue-init itself (arm64).
+    KexecLoad,
     KexecTools,
 }
 
@@ -91,7 +103,9 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     let result = sys::kexec_file_load(kfile.as_fd(), ifile.as_ref().map(|f| f.as_fd()), &c, flags);
     let method = match result {
         Ok(()) => Method::FileLoad,
-        Err(e) => after_failure(e, kernel, &load, || kexec_tools(kernel, initrd, cmdline))?,
+        Err(e) => after_failure(e, kernel, &load, |file_load, why| {
+            classic(kernel, initrd, cmdline, &load, file_load, why)
+        })?,
     };
     if !loaded() {
         return Err(KexecError::NotLoaded);
@@ -122,13 +136,13 @@ pub(crate) fn preflight(path: &Path, load: &Load) -> Result<(), KexecError> {
 }
 
 /// After kexec_file_load of `path` failed with `e`: the refusal, the
-/// failure, or the classic load `fallback` when the kernel cannot take
-/// this image with kexec_file_load.
+/// failure, or the classic load `fallback` (given `e` and what it means)
+/// when the kernel cannot take this image with kexec_file_load.
 pub(crate) fn after_failure(
     e: io::Error,
     path: &Path,
     load: &Load,
-    fallback: impl FnOnce() -> Result<(), String>,
+    fallback: impl FnOnce(io::Error, String) -> Result<Method, KexecError>,
 ) -> Result<Method, KexecError> {
     let why = explain(e.raw_os_error().unwrap_or(0), &Limits::current(), load);
     let path = path.to_path_buf();
@@ -143,22 +157,62 @@ pub(crate) fn after_failure(
             source: e,
             why,
         }),
-        Class::Unsupported => {
-            crate::warn!(
-                "kexec_file_load of {}: {why} ({e}); trying kexec-tools",
-                path.display()
-            );
-            match fallback() {
-                Ok(()) => Ok(Method::KexecTools),
-                Err(fallback) => Err(KexecError::NoFallback {
-                    path,
-                    source: e,
-                    why,
-                    fallback,
-                }),
-            }
-        }
+        Class::Unsupported => fallback(e, why),
     }
+}
+
+/// kexec_load, after kexec_file_load said it cannot (`file_load`, `why`):
+/// natively on arm64, then through kexec-tools. A refusal (lockdown) is
+/// not worked around.
+pub(crate) fn classic(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+    load: &Load,
+    file_load: io::Error,
+    why: String,
+) -> Result<Method, KexecError> {
+    let mut tried = String::new();
+    match native_load(kernel, initrd, cmdline) {
+        None => {}
+        Some(Ok(())) => return Ok(Method::KexecLoad),
+        Some(Err(arm64::Arm64Error::Load(e))) if matches!(classify(&e), Class::Refused) => {
+            let why = explain(e.raw_os_error().unwrap_or(0), &Limits::current(), load);
+            return Err(KexecError::Refused {
+                path: kernel.into(),
+                source: e,
+                why,
+            });
+        }
+        Some(Err(e)) => tried = format!("{e}; "),
+    }
+    crate::warn!(
+        "kexec_file_load of {}: {why} ({file_load}); {tried}trying kexec-tools",
+        kernel.display()
+    );
+    kexec_tools(kernel, initrd, cmdline)
+        .map(|()| Method::KexecTools)
+        .map_err(|fallback| KexecError::NoFallback {
+            path: kernel.into(),
+            source: file_load,
+            why,
+            fallback: format!("{tried}{fallback}"),
+        })
+}
+
+/// The native kexec_load, where rescue-init has one (arm64).
+#[cfg(target_arch = "aarch64")]
+fn native_load(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+) -> Option<Result<(), arm64::Arm64Error>> {
+    Some(arm64::load(kernel, initrd, cmdline))
+}
+
+#[cfg(not(target_arch = "aarch64"))]
+fn native_load(_: &Path, _: Option<&Path>, _: &str) -> Option<Result<(), arm64::Arm64Error>> {
+    None
 }
 
 pub(crate) enum Class {
@@ -215,7 +269,11 @@ pub fn unload() -> io::Result<()> {
     let empty = c"";
     // Any readable fd will do: the kernel ignores it when unloading.
     let null = File::open("/dev/null")?;
-    sys::kexec_file_load(null.as_fd(), None, empty, sys::KEXEC_FILE_UNLOAD)
+    match sys::kexec_file_load(null.as_fd(), None, empty, sys::KEXEC_FILE_UNLOAD) {
+        // No kexec_file_load (arm64 Debian): kexec_load with no segments.
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => sys::kexec_load(0, &[]),
+        other => other,
+    }
 }
 
 /// Jumps into the loaded kernel. Returns only on failure.

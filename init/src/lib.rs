@@ -45,3 +45,4 @@ pub(crate) mod teardown;
 mod test_rng;
 pub(crate) mod timeline;
 pub(crate) mod udev;
+pub(crate) mod watchdog;

@@ -364,6 +364,7 @@ fn serve_request(st: &mut State) {
         container: st.container,
         handoff: PathBuf::from(&st.cfg.handoff),
         recorded_cmdline: PathBuf::from(crate::handoff::RECORDED_CMDLINE_PATH),
+        kexec_watchdog: st.cfg.kexec_watchdog,
     };
     shutdown::run(req, &ctx, &mut st.events);
     crate::warn!("{req} did not happen; the rescue system goes on");

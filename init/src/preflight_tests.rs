@@ -138,15 +138,23 @@ fn a_load_failure_names_the_real_cause() {
         bytes: 1 << 20,
     };
     let e = std::io::Error::from_raw_os_error(libc::EINVAL);
-    let no_tools = || Err("no kexec binary in the image".to_string());
-    let err = after_failure(e, Path::new("/mnt/local/boot/vmlinuz"), &load, no_tools).unwrap_err();
+    let path = Path::new("/mnt/local/boot/vmlinuz");
+    let no_tools = |source, why| {
+        Err(KexecError::NoFallback {
+            path: path.into(),
+            source,
+            why,
+            fallback: "no kexec binary in the image".into(),
+        })
+    };
+    let err = after_failure(e, path, &load, no_tools).unwrap_err();
     assert!(matches!(err, KexecError::NoFallback { .. }));
     assert_eq!(err.to_string(), "kexec_file_load of /mnt/local/boot/vmlinuz failed: command line of 2040 bytes; kexec_file_load takes 2016 for this kernel (30 kept for elfcorehdr=): shorten it or add kexec-tools (Invalid argument (os error 22)); the classic load: no kexec binary in the image");
     let e = std::io::Error::from_raw_os_error(libc::EKEYREJECTED);
-    let err = after_failure(e, Path::new("/k"), &load, || panic!("worked around")).unwrap_err();
+    let err = after_failure(e, Path::new("/k"), &load, |_, _| panic!("worked around")).unwrap_err();
     assert!(err.to_string().contains("no signature by a key"), "{err}");
     let e = std::io::Error::from_raw_os_error(libc::ENOMEM);
-    let err = after_failure(e, Path::new("/k"), &load, || panic!("worked around")).unwrap_err();
+    let err = after_failure(e, Path::new("/k"), &load, |_, _| panic!("worked around")).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("kexec_file_load of /k failed: not enough memory"),

@@ -24,6 +24,8 @@ pub struct Shutdown {
     pub container: bool,
     pub handoff: PathBuf,
     pub recorded_cmdline: PathBuf,
+    /// The hardware watchdog's timeout through a kexec (zero: off).
+    pub kexec_watchdog: Duration,
 }
 
 pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
@@ -38,10 +40,14 @@ pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
         Decision::Kexec(fallback, record) => {
             let record = record.map(|path| (path, t0));
             teardown(Request::Kexec, ctx, events, record.as_ref());
+            let watchdog = crate::watchdog::arm(ctx.kexec_watchdog);
             crate::timeline::mark("shutdown", "kexec");
             crate::info!("shutdown: kexec now");
             let err = crate::kexec::exec();
             crate::error!("kexec failed: {err}; FALLBACK={fallback}");
+            if let Some(w) = watchdog {
+                w.disarm();
+            }
             match fallback {
                 Fallback::Reboot => final_call(Request::Reboot, events),
                 Fallback::Poweroff => final_call(Request::Poweroff, events),
@@ -67,11 +73,13 @@ fn teardown(req: Request, ctx: &Shutdown, events: &mut Events, record: Option<&(
         "shutdown ({req}): processes stopped, synced ({} ms)",
         t0.elapsed().as_millis()
     );
-    if let Some((path, since)) = record {
-        keep_record(path, *since, ctx, events);
-    }
+    let hung_before = match record {
+        Some((path, since)) => keep_record(path, *since, ctx, events),
+        None => Vec::new(),
+    };
     let t = crate::timeline::now_us();
-    let left = crate::teardown::release_all(!ctx.container, events);
+    let mut left = crate::teardown::release_all(!ctx.container, events);
+    left.extend(hung_before);
     crate::timeline::since(t, "shutdown", "release filesystems and devices");
     for m in &left {
         crate::warn!("shutdown: {m}");
@@ -89,9 +97,16 @@ fn teardown(req: Request, ctx: &Shutdown, events: &mut Events, record: Option<&(
 /// appends the timeline of the shutdown so far to the record (read back
 /// by `rescue-init analyze --handoff` in the recovered system), and syncs
 /// it; the full teardown that follows releases that filesystem too.
-fn keep_record(path: &std::path::Path, since: u64, ctx: &Shutdown, events: &mut Events) {
+/// Returns what hung meanwhile: the full teardown cannot see it again.
+fn keep_record(
+    path: &std::path::Path,
+    since: u64,
+    ctx: &Shutdown,
+    events: &mut Events,
+) -> Vec<String> {
     let t = crate::timeline::now_us();
-    let _ = crate::teardown::release_all_but(!ctx.container, events, path);
+    let mut hung = crate::teardown::release_all_but(!ctx.container, events, path);
+    hung.retain(|m| m.contains(crate::teardown::HUNG));
     crate::timeline::since(t, "shutdown", "release all but the recovered root");
     let lines: String = crate::timeline::lines_since(since)
         .iter()
@@ -103,6 +118,7 @@ fn keep_record(path: &std::path::Path, since: u64, ctx: &Shutdown, events: &mut 
             path.display()
         );
     }
+    hung
 }
 
 /// SIGHUP+SIGTERM to the shells' sessions, SIGTERM+SIGCONT to everyone,

@@ -222,6 +222,13 @@ pub fn fork_call(f: impl FnOnce() -> i32) -> io::Result<i32> {
 pub const KEXEC_FILE_UNLOAD: u64 = 0x1;
 pub const KEXEC_FILE_NO_INITRAMFS: u64 = 0x4;
 
+/// The syscall number: musl's libc crate lacks it on aarch64, where the
+/// generic table (include/uapi/asm-generic/unistd.h) gives it 294.
+#[cfg(target_arch = "aarch64")]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = 294;
+#[cfg(not(target_arch = "aarch64"))]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = libc::SYS_kexec_file_load;
+
 /// `kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags)`.
 /// `cmdline` must end with its NUL, which the length counts.
 pub fn kexec_file_load(
@@ -237,12 +244,62 @@ pub fn kexec_file_load(
     // buffer; the kernel only reads them.
     let rc = unsafe {
         libc::syscall(
-            libc::SYS_kexec_file_load,
+            SYS_KEXEC_FILE_LOAD,
             kernel.as_raw_fd(),
             initrd_fd,
             bytes.len(),
             bytes.as_ptr(),
             flags,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `struct kexec_segment` from <linux/kexec.h>: `bufsz` bytes at `buf`
+/// go to physical `mem`, a page-aligned `memsz`-byte range (the rest
+/// zeroed). The lifetime ties it to the buffer it points into.
+#[repr(C)]
+pub struct KexecSegment<'a> {
+    buf: *const u8,
+    bufsz: usize,
+    mem: usize,
+    memsz: usize,
+    _buf: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> KexecSegment<'a> {
+    pub fn new(buf: &'a [u8], mem: u64, memsz: u64) -> Self {
+        KexecSegment {
+            buf: buf.as_ptr(),
+            bufsz: buf.len(),
+            mem: mem as usize,
+            memsz: memsz as usize,
+            _buf: std::marker::PhantomData,
+        }
+    }
+}
+
+/// `kexec_load(entry, nr_segments, segments, KEXEC_ARCH_DEFAULT)`; no
+/// segments unloads.
+pub fn kexec_load(entry: u64, segments: &[KexecSegment<'_>]) -> io::Result<()> {
+    let ptr = if segments.is_empty() {
+        std::ptr::null()
+    } else {
+        segments.as_ptr()
+    };
+    // SAFETY: `segments` is a live slice of #[repr(C)] kexec_segment
+    // structs, each pointing into a buffer its lifetime keeps alive; the
+    // kernel copies them during the call and writes nothing back.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_kexec_load,
+            entry as libc::c_ulong,
+            segments.len() as libc::c_ulong,
+            ptr,
+            0 as libc::c_ulong,
         )
     };
     if rc != 0 {
@@ -363,4 +420,37 @@ pub fn dm_dev_remove(control: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
     // checked above), initialised, and lives across the call; the fd is
     // borrowed, so open.
     unsafe { ioctl(control, Updater::<DM_DEV_REMOVE, DmIoctl>::new(&mut io)) }
+}
+
+/// `WDIOC_SETTIMEOUT` from <linux/watchdog.h>: `_IOWR('W', 6, int)`.
+const WDIOC_SETTIMEOUT: Opcode = opcode::read_write::<libc::c_int>(b'W', 6);
+/// `WDIOC_KEEPALIVE`: `_IOR('W', 5, int)` (the argument is ignored).
+const WDIOC_KEEPALIVE: Opcode = opcode::read::<libc::c_int>(b'W', 5);
+
+/// Sets the watchdog's timeout; returns the one the driver chose (drivers
+/// round to what their hardware can count).
+pub fn watchdog_set_timeout(fd: BorrowedFd<'_>, secs: i32) -> Result<i32, Errno> {
+    let mut value: libc::c_int = secs;
+    // SAFETY: WDIOC_SETTIMEOUT reads and writes one int, which `value` is;
+    // the fd is borrowed, so open for the call.
+    unsafe {
+        ioctl(
+            fd,
+            Updater::<WDIOC_SETTIMEOUT, libc::c_int>::new(&mut value),
+        )?
+    };
+    Ok(value)
+}
+
+/// Restarts the watchdog's countdown.
+pub fn watchdog_keepalive(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut ignored: libc::c_int = 0;
+    // SAFETY: WDIOC_KEEPALIVE is declared as writing one int, which
+    // `ignored` is (the core writes nothing); the fd is borrowed.
+    unsafe {
+        ioctl(
+            fd,
+            Updater::<WDIOC_KEEPALIVE, libc::c_int>::new(&mut ignored),
+        )
+    }
 }

@@ -196,11 +196,16 @@ pub fn fresh_dir(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The static busybox to put in images.
+/// The static busybox to put in images: the host's, or with `ARCH=aarch64`
+/// Debian's arm64 busybox-static, unpacked under the target dir.
 pub fn busybox() -> Result<PathBuf> {
-    let path = std::env::var_os(BUSYBOX_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/bin/busybox"));
+    let path = match std::env::var_os(BUSYBOX_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => match crate::Arch::get()? {
+            crate::Arch::X86_64 => PathBuf::from("/bin/busybox"),
+            arch => crate::arch::foreign_busybox(arch)?,
+        },
+    };
     let bytes = fs::read(&path).with_context(|| {
         format!(
             "reading {} (apt-get install busybox-static)",
@@ -224,7 +229,7 @@ pub fn busybox_tree(dir: &Path, exclude: &[&str]) -> Result<()> {
     fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
     fs::copy(&busybox, bin.join("busybox"))
         .with_context(|| format!("copying {}", busybox.display()))?;
-    let list = run(Command::new(&busybox).arg("--list"))?;
+    let list = applets(&busybox)?;
     for applet in list.lines().map(str::trim) {
         if applet.is_empty() || applet == "busybox" || exclude.contains(&applet) {
             continue;
@@ -233,6 +238,16 @@ pub fn busybox_tree(dir: &Path, exclude: &[&str]) -> Result<()> {
         symlink("busybox", &link).with_context(|| format!("linking {}", link.display()))?;
     }
     Ok(())
+}
+
+/// `busybox --list`. A foreign busybox cannot run here: the host's
+/// busybox-static (the same Debian source and configuration) lists them.
+fn applets(busybox: &Path) -> Result<String> {
+    if crate::Arch::get()? == crate::Arch::X86_64 {
+        return run(Command::new(busybox).arg("--list"));
+    }
+    run(Command::new("/bin/busybox").arg("--list"))
+        .context("listing the applets with the host's busybox (apt-get install busybox-static)")
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //!
 //! `RESCUE_TEST_KERNEL=/path/to/vmlinuz` overrides everything (modules and
 //! config are then looked for next to it, or set `RESCUE_TEST_MODULES`).
-//! Otherwise the Debian kernel that `linux-image-amd64` depends on is
-//! fetched with `apt-get download`, unpacked with `dpkg-deb -x` and cached in
-//! `<target>/test-kernel/<package>/`. A lock file serialises concurrent test
+//! Otherwise the Debian kernel that `linux-image-amd64` (with `ARCH=aarch64`:
+//! `linux-image-arm64`, see [`crate::arch`]) depends on is fetched with
+//! `apt-get download`, unpacked with `dpkg-deb -x` and cached in
+//! `<target>/test-kernel/<package>/` (`test-kernel-arm64/`). A lock file serialises concurrent test
 //! processes and the unpacked tree only appears under its final name by an
 //! atomic rename, so a half-extracted kernel is never used.
 
+use crate::arch::{self, Arch};
 use crate::paths;
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs::{self, File};
@@ -20,7 +22,17 @@ pub const KERNEL_ENV: &str = "RESCUE_TEST_KERNEL";
 /// Optional modules directory (`.../lib/modules/<release>`) for the override.
 pub const MODULES_ENV: &str = "RESCUE_TEST_MODULES";
 /// The Debian meta package whose dependency names the real kernel package.
-const META_PACKAGE: &str = "linux-image-amd64";
+fn meta_package(arch: Arch) -> String {
+    format!("linux-image-{}", arch.debian())
+}
+
+/// The cache directory under the target dir.
+fn cache_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "test-kernel",
+        Arch::Aarch64 => "test-kernel-arm64",
+    }
+}
 
 /// A bootable kernel and what came with it.
 #[derive(Clone, Debug)]
@@ -80,28 +92,29 @@ impl Kernel {
 
     /// The cached Debian kernel, downloading and unpacking it if needed.
     pub fn cached() -> Result<Kernel> {
-        let cache = paths::target_subdir("test-kernel")?;
+        let arch = Arch::get()?;
+        let cache = paths::target_subdir(cache_name(arch))?;
         let lock_path = cache.join(".lock");
         let lock = File::create(&lock_path)
             .with_context(|| format!("creating {}", lock_path.display()))?;
         lock.lock()
             .with_context(|| format!("locking {}", lock_path.display()))?;
-        let result = Self::cached_locked(&cache);
+        let result = Self::cached_locked(arch, &cache);
         drop(lock);
         result
     }
 
-    fn cached_locked(cache: &Path) -> Result<Kernel> {
+    fn cached_locked(arch: Arch, cache: &Path) -> Result<Kernel> {
         let current = cache.join("current");
         if let Ok(name) = fs::read_to_string(&current) {
             if let Ok(kernel) = Self::from_tree(&cache.join(name.trim())) {
                 return Ok(kernel);
             }
         }
-        let package = kernel_package()?;
+        let package = kernel_package(arch)?;
         let tree = cache.join(&package);
         if !tree.is_dir() {
-            download_and_unpack(cache, &package, &tree)?;
+            download_and_unpack(arch, cache, &package, &tree)?;
         }
         let kernel = Self::from_tree(&tree)?;
         let tmp = cache.join("current.tmp");
@@ -138,22 +151,23 @@ fn modules_dir(root: &Path, release: &str) -> Option<PathBuf> {
 
 /// The real kernel package, e.g. `linux-image-6.1.0-56-amd64`, from
 /// `apt-cache depends linux-image-amd64`.
-pub fn kernel_package() -> Result<String> {
-    let out = run(Command::new("apt-cache").args(["depends", META_PACKAGE]))?;
-    parse_depends(&out).ok_or_else(|| {
-        anyhow!("`apt-cache depends {META_PACKAGE}` names no linux-image package (run `apt-get update`?):\n{out}")
+pub fn kernel_package(arch: Arch) -> Result<String> {
+    let meta = meta_package(arch);
+    let out = run(arch.apt("apt-cache")?.args(["depends", &meta]))?;
+    parse_depends(&out, &meta).ok_or_else(|| {
+        anyhow!("`apt-cache depends {meta}` names no linux-image package (run `apt-get update`?):\n{out}")
     })
 }
 
-fn parse_depends(out: &str) -> Option<String> {
+fn parse_depends(out: &str, meta: &str) -> Option<String> {
     out.lines()
         .filter_map(|l| l.trim().trim_start_matches('|').strip_prefix("Depends:"))
         .map(str::trim)
-        .find(|p| p.starts_with("linux-image-") && *p != META_PACKAGE)
+        .find(|p| p.starts_with("linux-image-") && *p != meta)
         .map(str::to_owned)
 }
 
-fn download_and_unpack(cache: &Path, package: &str, tree: &Path) -> Result<()> {
+fn download_and_unpack(arch: Arch, cache: &Path, package: &str, tree: &Path) -> Result<()> {
     // We hold the lock: any tmp.* left is from a process that died.
     for entry in fs::read_dir(cache)?.flatten() {
         if entry.file_name().to_string_lossy().starts_with("tmp.") {
@@ -161,20 +175,11 @@ fn download_and_unpack(cache: &Path, package: &str, tree: &Path) -> Result<()> {
         }
     }
     let work = cache.join(format!("tmp.{}", std::process::id()));
-    fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     eprintln!(
         "rescue-tests: downloading {package} into {}",
         cache.display()
     );
-    run(Command::new("apt-get")
-        .args(["-q", "-o", "APT::Sandbox::User=root", "download", package])
-        .current_dir(&work))?;
-    let deb = fs::read_dir(&work)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .ok_or_else(|| anyhow!("apt-get download left no .deb in {}", work.display()))?;
-    let root = work.join("root");
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
+    let root = arch::download_unpacked(arch, package, &work)?;
     // Only boot/ and the modules are needed; drop the docs.
     let _ = fs::remove_dir_all(root.join("usr/share"));
     fs::rename(&root, tree)
@@ -204,10 +209,13 @@ mod tests {
     fn parses_apt_cache_depends() {
         let out = "linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n";
         assert_eq!(
-            parse_depends(out).as_deref(),
+            parse_depends(out, "linux-image-amd64").as_deref(),
             Some("linux-image-6.1.0-56-amd64")
         );
-        assert_eq!(parse_depends("linux-image-amd64\n"), None);
+        assert_eq!(
+            parse_depends("linux-image-amd64\n", "linux-image-amd64"),
+            None
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! The VM tests live in `tests/vm.rs`; the namespace tests in `tests/ns.rs`.
 
+pub mod arch;
+pub mod checker;
 pub mod chroot;
 pub mod demo;
 pub mod e2e;
@@ -17,6 +19,7 @@ pub mod skip;
 pub mod target;
 pub mod timeline;
 
+pub use arch::Arch;
 pub use image::{ImageSpec, Initramfs};
 pub use kernel::Kernel;
 pub use qemu::{BootOpts, ExitKind, Vm};

@@ -3,7 +3,8 @@
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 
-/// The musl target `rescue-init` is built for (it must be fully static).
+/// The musl target `rescue-init` is built for on x86-64 (it must be fully
+/// static); [`rescue_init`] takes `$ARCH`'s.
 pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// Root of the Cargo workspace (the parent of this crate).
@@ -27,12 +28,13 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// `target/x86_64-unknown-linux-musl/release/rescue-init` (static PID 1).
+/// `target/<ARCH>-unknown-linux-musl/release/rescue-init` (static PID 1).
 pub fn rescue_init() -> Result<PathBuf> {
-    let path = target_dir().join(MUSL_TARGET).join("release/rescue-init");
+    let musl = crate::Arch::get()?.musl_target();
+    let path = target_dir().join(musl).join("release/rescue-init");
     require(
         path,
-        "cargo build --release --target x86_64-unknown-linux-musl -p rescue-init",
+        &format!("cargo build --release --target {musl} -p rescue-init"),
     )
 }
 

@@ -1,6 +1,7 @@
 //! A QEMU (TCG) virtual machine driven through its serial console.
 //!
-//! The guest's `ttyS0` is QEMU's stdin/stdout. A reader thread appends every
+//! The guest's `ttyS0` (on arm64 `ttyAMA0`; `ARCH`, see [`crate::arch`])
+//! is QEMU's stdin/stdout. A reader thread appends every
 //! byte to a shared buffer and to `<target>/vm-logs/<name>.log`; `wait_for`
 //! searches that buffer from a cursor which then moves past the match, so
 //! the same marker can be awaited again. The human monitor is on a unix
@@ -21,8 +22,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The kernel command line every VM starts with.
+/// The kernel command line every x86-64 VM starts with; [`base_cmdline`]
+/// has the current architecture's console.
 pub const BASE_CMDLINE: &str = "console=ttyS0 panic=-1";
+
+/// The kernel command line every VM starts with.
+pub fn base_cmdline() -> String {
+    format!("console={} panic=-1", crate::Arch::current().console())
+}
 /// Lines of console output shown in failure messages.
 const TAIL_LINES: usize = 80;
 
@@ -94,14 +101,16 @@ impl BootOpts {
 
     /// The full kernel command line.
     pub fn cmdline(&self) -> String {
-        format!("{BASE_CMDLINE} {}", self.cmdline_extra)
+        format!("{} {}", base_cmdline(), self.cmdline_extra)
             .trim()
             .to_owned()
     }
 
     fn qemu_command(&self, monitor: &Path) -> Command {
-        let mut cmd = Command::new("qemu-system-x86_64");
-        cmd.args(["-accel", "tcg", "-nodefaults", "-display", "none"])
+        let arch = crate::Arch::current();
+        let mut cmd = Command::new(arch.qemu());
+        cmd.args(arch.machine_args())
+            .args(["-accel", "tcg", "-nodefaults", "-display", "none"])
             .args(["-m", &self.mem_mb.to_string()])
             .args(["-smp", &self.cpus.to_string()])
             .args(["-serial", "stdio"])
@@ -215,7 +224,14 @@ impl Vm {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .context("starting qemu-system-x86_64 (apt-get install qemu-system-x86)")?;
+            .with_context(|| {
+                let arch = crate::Arch::current();
+                format!(
+                    "starting {} (apt-get install {})",
+                    arch.qemu(),
+                    arch.qemu_package()
+                )
+            })?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             grew: Condvar::new(),
@@ -500,6 +516,6 @@ mod tests {
     fn cmdline_starts_with_the_base() {
         let mut opts = BootOpts::new("/k", "/i");
         opts.cmdline_extra = "rescue.run=x".into();
-        assert_eq!(opts.cmdline(), "console=ttyS0 panic=-1 rescue.run=x");
+        assert_eq!(opts.cmdline(), format!("{} rescue.run=x", base_cmdline()));
     }
 }

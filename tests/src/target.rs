@@ -56,8 +56,12 @@ pub fn module_files_of<'a>(
         .modules
         .as_ref()
         .context("the test kernel has no modules directory")?;
+    // Built into this kernel (arm64 has virtio and virtio_ring built in):
+    // nothing to load, and the `insmod` of it just says so.
+    let builtin = std::fs::read_to_string(dir.join("modules.builtin")).unwrap_or_default();
     modules
         .into_iter()
+        .filter(|m| !builtin.lines().any(|l| l == format!("kernel/{m}.ko")))
         .map(|m| {
             let src = dir.join("kernel").join(format!("{m}.ko"));
             if !src.is_file() {
@@ -138,6 +142,8 @@ menuentry 'Recovered system' --class debian {\n\tload_video\n\tinsmod ext2\n\
 \tlinux /boot/vmlinuz-test console=ttyS0 panic=-1 target.marker=grub\n\tinitrd /boot/initrd-test.img\n}\n";
 
 fn write_layout(root: &Path, layout: Layout) -> Result<()> {
+    // The entries name x86's serial console; arm64's is ttyAMA0.
+    let console = |text: &str| text.replace("ttyS0", crate::Arch::current().console());
     match layout {
         Layout::Named => {}
         Layout::DebianLinks => {
@@ -146,11 +152,14 @@ fn write_layout(root: &Path, layout: Layout) -> Result<()> {
         }
         Layout::Bls => {
             std::fs::create_dir_all(root.join("boot/loader/entries"))?;
-            std::fs::write(root.join("boot/loader/entries/recovered.conf"), BLS_ENTRY)?;
+            std::fs::write(
+                root.join("boot/loader/entries/recovered.conf"),
+                console(BLS_ENTRY),
+            )?;
         }
         Layout::Grub => {
             std::fs::create_dir_all(root.join("boot/grub"))?;
-            std::fs::write(root.join("boot/grub/grub.cfg"), GRUB_CFG)?;
+            std::fs::write(root.join("boot/grub/grub.cfg"), console(GRUB_CFG))?;
         }
     }
     Ok(())

@@ -543,12 +543,33 @@ mod handoff {
 #[path = "vm/teardown.rs"]
 mod teardown;
 
+/// Proves the teardown on md RAID1, LVM (with swap in use), LUKS2 (alone
+/// and on LVM on md), XFS and a chroot with a shell inside, judged clean
+/// afterwards by a checker VM that assembles it all read-only; and that
+/// the same checker calls a crash without teardown unclean.
+#[path = "vm/stacks.rs"]
+mod stacks;
+
 /// Proves `rescue-init kexec --iso` from a running system: the ISO (ReaR's
 /// isolinux layout, attached as a disk) is read directly, the first Linux
 /// entry chosen over the chain-loading default, and its rescue system
 /// boots; garbage is refused with a clear error while the host runs on.
 #[path = "vm/iso.rs"]
 mod iso;
+
+/// Proves the hardware watchdog through the kexec: armed before it, it
+/// resets a target that hangs and leaves alone one that takes it over.
+#[path = "vm/watchdog.rs"]
+mod watchdog;
+
+/// Proves handoff after handoff: a chain of kexecs from rescue-init into
+/// rescue-init, each verifying the last one's data (`make soak`).
+#[path = "vm/soak.rs"]
+mod soak;
+
+/// Proves the handoff stays bounded with a disk that stops answering.
+#[path = "vm/faults.rs"]
+mod faults;
 
 /// Proves device bring-up without udev: coldplug by modalias finds disks on
 /// virtio-blk, virtio-scsi, AHCI, NVMe and USB storage on xhci (waiting for

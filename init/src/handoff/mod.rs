@@ -38,6 +38,8 @@
 //! NUL or newline of at most 2047 bytes (warning beyond the 2016 that
 //! kexec_file_load takes: it keeps 30 bytes for `elfcorehdr=`).
 
+// x86-64 only; arm64 kernels are checked by crate::kexec::arm64.
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
 mod bzimage;
 mod detect;
 mod error;

@@ -1,8 +1,9 @@
-//! Would the kexec work? The kernel is an x86-64 bzImage the kernel's
+//! Would the kexec work? The kernel is an x86-64 bzImage (on arm64 an
+//! uncompressed Image, see [`crate::kexec::arm64`]) the kernel's
 //! kexec_file_load takes, the initrd is a readable non-empty file, the
 //! command line fits and has no NUL or newline. Only reads files.
 
-use super::bzimage::{self, BzImage};
+use super::bzimage::BzImage;
 use super::plan::KexecPlan;
 use crate::kexec;
 use crate::preflight::Limits;
@@ -10,8 +11,12 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// x86 `COMMAND_LINE_SIZE` is 2048 bytes with the NUL.
+/// `COMMAND_LINE_SIZE` is 2048 bytes with the NUL on x86 and on arm64.
 pub const CMDLINE_MAX: usize = 2047;
+#[cfg(not(target_arch = "aarch64"))]
+const ARCH_NAME: &str = "x86";
+#[cfg(target_arch = "aarch64")]
+const ARCH_NAME: &str = "arm64";
 /// kexec_file_load keeps room for `elfcorehdr=0x...` (30 bytes) even
 /// when loading a normal kernel, and counts the NUL.
 const KEXEC_FILE_RESERVE: usize = 30 + 1;
@@ -81,15 +86,41 @@ impl fmt::Display for Validation {
     }
 }
 
+/// The kernel: an x86-64 bzImage on x86-64.
+#[cfg(not(target_arch = "aarch64"))]
+fn kernel(path: &Path) -> (Option<BzImage>, Outcome) {
+    match super::bzimage::inspect(path) {
+        Ok(b) => (Some(b), Outcome::Ok(format!("{}: {b}", path.display()))),
+        Err(e) => (None, Outcome::Fail(e.to_string())),
+    }
+}
+
+/// The kernel: on arm64 an Image, plain or gzip/EFI-zboot compressed
+/// (decompressed in memory as the load does, then its header read).
+/// arm64's COMMAND_LINE_SIZE is 2048 as on x86, and the Image has no field
+/// of its own for it.
+#[cfg(target_arch = "aarch64")]
+fn kernel(path: &Path) -> (Option<BzImage>, Outcome) {
+    use crate::kexec::{arm64, unpack};
+    let checked = std::fs::read(path)
+        .map_err(|e| format!("cannot read: {e}"))
+        .and_then(unpack::unpack)
+        .and_then(|(image, packing)| Ok((arm64::image_header(&image)?, packing)));
+    let outcome = match checked {
+        Ok((h, packing)) => Outcome::Ok(format!(
+            "{}: arm64 Image ({packing:?}), text_offset {:#x}, image_size {} bytes",
+            path.display(),
+            h.text_offset,
+            h.image_size
+        )),
+        Err(e) => Outcome::Fail(format!("{}: {e}", path.display())),
+    };
+    (None, outcome)
+}
+
 /// Checks the plan's kernel, initrd and command line.
 pub fn validate(plan: &KexecPlan) -> Validation {
-    let (kernel, outcome) = match bzimage::inspect(&plan.kernel.0) {
-        Ok(b) => (
-            Some(b),
-            Outcome::Ok(format!("{}: {b}", plan.kernel.0.display())),
-        ),
-        Err(e) => (None, Outcome::Fail(e.to_string())),
-    };
+    let (kernel, outcome) = kernel(&plan.kernel.0);
     let mut checks = vec![Check {
         what: "kernel",
         outcome,
@@ -145,7 +176,7 @@ pub fn file_load_max(cmdline_size: u32) -> usize {
     (cmdline_size as usize).saturating_sub(KEXEC_FILE_RESERVE)
 }
 
-/// The command line: no NUL or line break, within the x86 limit and the
+/// The command line: no NUL or line break, within the kernel's limit and the
 /// kernel's own `cmdline_size`; beyond kexec_file_load's smaller limit
 /// only the kexec-tools fallback can load it: a warning when this system
 /// has kexec-tools (`classic`), else a failure that says so.
@@ -159,7 +190,7 @@ pub fn cmdline(c: &str, kernel: Option<&BzImage>, classic: bool) -> Outcome {
     }
     if len > CMDLINE_MAX {
         return Outcome::Fail(format!(
-            "{len} bytes; x86 allows {CMDLINE_MAX} (COMMAND_LINE_SIZE 2048 with the NUL)"
+            "{len} bytes; {ARCH_NAME} allows {CMDLINE_MAX} (COMMAND_LINE_SIZE 2048 with the NUL)"
         ));
     }
     let Some(k) = kernel else {

@@ -154,9 +154,17 @@ pub fn load_files(
         flags,
     ) {
         Ok(()) => Method::FileLoad,
-        Err(e) => kexec::after_failure(e, label, &load, || {
+        Err(e) => kexec::after_failure(e, label, &load, |file_load, why| {
             let initrd_path = initrd.map(MemFile::proc_path);
-            kexec::kexec_tools(&kernel.proc_path(), initrd_path.as_deref(), cmdline)
+            let kernel_path = kernel.proc_path();
+            kexec::classic(
+                &kernel_path,
+                initrd_path.as_deref(),
+                cmdline,
+                &load,
+                file_load,
+                why,
+            )
         })?,
     };
     if !kexec::loaded() {

@@ -25,6 +25,13 @@ pub const MODULES_LOAD_D_DIRS: [&str; 4] = [
     "lib/modules-load.d",
 ];
 
+/// The rescue system's own module options. The watchdog core must not
+/// stop a watchdog at the kexec whose driver asks for that on reboot
+/// (i6300esb, iTCO_wdt): the kexec watchdog (`rescue.kexec-watchdog`) has
+/// to keep running into the target. Nothing else in the rescue system
+/// opens the watchdog, so a plain reboot or poweroff is not affected.
+const BUILTIN_OPTIONS: [(&str, &str); 1] = [("watchdog", "stop_on_reboot=0")];
+
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// (module, parameters) in the order given: files, then command line.
@@ -41,6 +48,11 @@ impl Config {
     /// applies the kernel command line `cmdline`.
     pub fn load(root: &Path, cmdline: &str) -> Config {
         let mut cfg = Config::default();
+        // Before any file or the command line, which may override them
+        // (the kernel takes a parameter's last value).
+        for (module, opts) in BUILTIN_OPTIONS {
+            cfg.options.push((module.to_string(), opts.to_string()));
+        }
         let (files, problems) = conf_files(root, &MODPROBE_D_DIRS);
         cfg.problems.extend(problems);
         for path in files {
@@ -309,6 +321,17 @@ mod tests {
         assert_eq!(c.options("e1000e"), "msg=\"a b\"");
         assert_eq!(c.options("rescue"), "");
         assert!(c.problems.is_empty());
+    }
+
+    /// The watchdog keeps running through the kexec unless the admin says
+    /// otherwise, in a modprobe.d file or on the command line (later wins).
+    #[test]
+    fn watchdog_core_keeps_watching_by_default() {
+        let root = std::env::temp_dir().join(format!("modcfg-wd-{}", std::process::id()));
+        let c = Config::load(&root, "quiet");
+        assert_eq!(c.options("watchdog"), "stop_on_reboot=0");
+        let c = Config::load(&root, "watchdog.stop_on_reboot=1");
+        assert_eq!(c.options("watchdog"), "stop_on_reboot=0 stop_on_reboot=1");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub const LOGIN: &str = "bin/login";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
-    /// `inittab:LINE id` for the log.
+    /// `PROGRAM (inittab:LINE id)` for the log.
     pub name: String,
     pub argv: Vec<String>,
 }
@@ -110,9 +110,14 @@ fn from_inittab(file: &str, text: &str, plan: &mut Plan) {
                 e.line, e.id
             ));
         } else {
+            let argv = argv(&e.process);
+            // The program first: the log and the timeline say what runs.
+            let program = argv
+                .first()
+                .map_or("", |p| p.rsplit('/').next().unwrap_or(p));
             plan.services.push(Service {
-                name: format!("{file}:{} {}", e.line, e.id),
-                argv: argv(&e.process),
+                name: format!("{program} ({file}:{} {})", e.line, e.id),
+                argv,
             });
         }
     }

@@ -161,8 +161,14 @@ impl<'e> Context<'e> {
         &mut self,
         key: &str,
         timeout: Duration,
-        f: impl FnOnce() -> Result<(), Errno>,
+        f: impl FnOnce() -> Result<(), Errno> + 'static,
     ) -> Option<Outcome> {
+        // One copy of the fork-and-wait for every call site (the init's
+        // size is bounded): the closure goes behind a pointer.
+        self.op_boxed(key, timeout, Box::new(f))
+    }
+
+    fn op_boxed(&mut self, key: &str, timeout: Duration, f: timed::Call) -> Option<Outcome> {
         if self.hung.contains(key) || self.failed.contains(key) {
             return None;
         }
@@ -222,6 +228,9 @@ pub fn release_all_but(remount_ro: bool, events: &mut Events, file: &Path) -> Ve
     release(cx)
 }
 
+/// How the report names a call that never returned.
+pub(crate) const HUNG: &str = "hung in the kernel";
+
 fn release(mut cx: Context) -> Vec<String> {
     let mut targets: Vec<Box<dyn Target>> = if cx.host_owned {
         vec![Box::new(unmount::Unmount::default())]
@@ -235,7 +244,18 @@ fn release(mut cx: Context) -> Vec<String> {
         ]
     };
     passes(&mut targets, &mut cx);
-    targets.iter().flat_map(|t| t.report(&cx)).collect()
+    let mut left: Vec<String> = targets.iter().flat_map(|t| t.report(&cx)).collect();
+    // A call that hung may have taken its object out of sight (an unmount
+    // that detached the mount, then stuck flushing a dead disk): it is
+    // still named, since what it was writing may never reach the disk.
+    for key in &cx.hung {
+        if !left.iter().any(|m| m.contains(key.as_str())) {
+            left.push(format!(
+                "`{key}` {HUNG}: what it was writing may not be on its disk"
+            ));
+        }
+    }
+    left
 }
 
 type Snapshot = Vec<(&'static Words, Left)>;

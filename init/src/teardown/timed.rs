@@ -27,11 +27,10 @@ pub enum Outcome {
 /// Runs `f` in a child and waits up to `timeout` for it. When fork fails,
 /// `f` runs in PID 1 itself (not running it would be worse: a filesystem
 /// left read-write).
-pub fn call(
-    events: &mut Events,
-    timeout: Duration,
-    f: impl FnOnce() -> Result<(), Errno>,
-) -> Outcome {
+/// A system call to make in a child.
+pub type Call = Box<dyn FnOnce() -> Result<(), Errno>>;
+
+pub fn call(events: &mut Events, timeout: Duration, f: Call) -> Outcome {
     let mut f = Some(f);
     let forked = sys::fork_call(|| {
         let Some(f) = f.take() else { return PANICKED };

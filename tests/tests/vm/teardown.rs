@@ -20,7 +20,7 @@ use std::process::Command;
 /// Modules on top of `fx::MODULES`.
 const EXTRA_MODULES: &[&str] = &["drivers/block/loop"];
 
-fn handoff(marker: &str) -> String {
+pub(crate) fn handoff(marker: &str) -> String {
     format!(
         "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n\
          CMDLINE='console=ttyS0 panic=-1 target.marker={marker}'\n"
@@ -104,7 +104,7 @@ fn start(image: Initramfs, disks: Vec<PathBuf>) -> Result<Guest> {
 /// Waits for the teardown's last pass line (`left: <left>`) and the
 /// shutdown's summary (`<busy> left busy`), then checks that every regex
 /// of `logged` is on the console.
-fn torn_down(g: &mut Guest, left: &str, busy: usize, logged: &[&str]) -> Result<()> {
+pub(crate) fn torn_down(g: &mut Guest, left: &str, busy: usize, logged: &[&str]) -> Result<()> {
     g.wait_for("RECOVERY-DONE", BOOT)?;
     g.wait_for_re(r"handoff: kernel loaded", STEP)?;
     g.wait_for_re(
@@ -122,7 +122,7 @@ fn torn_down(g: &mut Guest, left: &str, busy: usize, logged: &[&str]) -> Result<
 }
 
 /// The target came up with its data intact and powered off.
-fn landed(g: &mut Guest, marker: &str) -> Result<()> {
+pub(crate) fn landed(g: &mut Guest, marker: &str) -> Result<()> {
     g.wait_for_re("shutdown: kexec now", STEP)?;
     g.wait_for_re(
         &format!(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker={marker}"),

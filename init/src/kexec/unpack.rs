@@ -1,0 +1,153 @@
+//! An arm64 kernel as kexec needs it: an uncompressed Image. Distributions
+//! ship it plain (Debian), gzip-compressed (Ubuntu's `vmlinuz`), or as an
+//! EFI zboot PE whose payload is the compressed Image (Fedora, zstd). The
+//! gzip cases are decompressed here in memory; zboot is refused under
+//! lockdown, where the kernel would take only what it can check against
+//! a signature, and the decompressed payload carries none.
+
+/// The largest Image accepted after decompression.
+const MAX_IMAGE: usize = 256 << 20;
+const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
+
+/// What the kernel file was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    Plain,
+    Gzip,
+    Zboot(&'static str),
+}
+
+/// The Image inside `file`, decompressed if needed.
+pub fn unpack(file: Vec<u8>) -> Result<(Vec<u8>, Packing), String> {
+    if file.starts_with(&[0x1f, 0x8b]) {
+        return Ok((gunzip(&file)?, Packing::Gzip));
+    }
+    if file.starts_with(b"MZ") && file.get(4..8) == Some(b"zimg") {
+        return zboot(&file);
+    }
+    Ok((file, Packing::Plain))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<usize> {
+    let s = b.get(at..at + 4)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+}
+
+/// EFI zboot (drivers/firmware/efi/libstub/zboot-header.S): payload
+/// offset and size at 8 and 12, the compression's name at 24.
+fn zboot(file: &[u8]) -> Result<(Vec<u8>, Packing), String> {
+    if locked_down() {
+        return Err("an EFI zboot kernel under lockdown: its decompressed Image cannot be checked against the signature, so it is not loaded".into());
+    }
+    let (off, size) = le32(file, 8)
+        .zip(le32(file, 12))
+        .ok_or("EFI zboot header truncated")?;
+    let payload = file
+        .get(off..off.saturating_add(size))
+        .ok_or_else(|| format!("EFI zboot payload ({size} bytes at {off}) runs past the file"))?;
+    let name = file.get(24..32).ok_or("EFI zboot header truncated")?;
+    let name = name.split(|&c| c == 0).next().unwrap_or_default();
+    match name {
+        b"gzip" => Ok((gunzip(payload)?, Packing::Zboot("gzip"))),
+        other => Err(format!(
+            "an EFI zboot kernel compressed with {:?}: only gzip is decompressed here",
+            String::from_utf8_lossy(other)
+        )),
+    }
+}
+
+/// Whether the kernel is in lockdown ("[none]" is not).
+fn locked_down() -> bool {
+    std::fs::read_to_string(LOCKDOWN).is_ok_and(|s| !s.contains("[none]"))
+}
+
+/// A gzip member (RFC 1952): the header's optional fields skipped, the
+/// deflate stream inflated.
+pub fn gunzip(b: &[u8]) -> Result<Vec<u8>, String> {
+    let bad = |what: &str| format!("gzip: {what}");
+    if b.len() < 18 || b[2] != 8 {
+        return Err(bad("truncated or not deflate"));
+    }
+    let flags = b[3];
+    let mut at = 10;
+    if flags & 4 != 0 {
+        let xlen = b
+            .get(at..at + 2)
+            .ok_or_else(|| bad("truncated extra field"))?;
+        at += 2 + u16::from_le_bytes([xlen[0], xlen[1]]) as usize;
+    }
+    for bit in [8, 16] {
+        if flags & bit != 0 {
+            let rest = b.get(at..).ok_or_else(|| bad("truncated name"))?;
+            at += rest
+                .iter()
+                .position(|&c| c == 0)
+                .ok_or_else(|| bad("unterminated name"))?
+                + 1;
+        }
+    }
+    if flags & 2 != 0 {
+        at += 2;
+    }
+    let stream = b.get(at..).ok_or_else(|| bad("truncated header"))?;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(stream, MAX_IMAGE)
+        .map_err(|e| bad(&format!("cannot inflate: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3];
+        out.extend(b"Image\0");
+        out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
+        out.extend([0; 8]);
+        out
+    }
+
+    #[test]
+    fn plain_passes_gzip_and_zboot_gzip_are_inflated() {
+        let image = b"an arm64 Image".repeat(100);
+        assert_eq!(
+            unpack(image.clone()).unwrap(),
+            (image.clone(), Packing::Plain)
+        );
+        assert_eq!(
+            unpack(gzip(&image)).unwrap(),
+            (image.clone(), Packing::Gzip)
+        );
+        let payload = gzip(&image);
+        let mut z = b"MZ\0\0zimg".to_vec();
+        z.extend(64u32.to_le_bytes());
+        z.extend((payload.len() as u32).to_le_bytes());
+        z.resize(24, 0);
+        z.extend(b"gzip\0\0\0\0");
+        z.resize(64, 0);
+        z.extend(&payload);
+        if locked_down() {
+            assert!(unpack(z).unwrap_err().contains("lockdown"));
+        } else {
+            assert_eq!(unpack(z).unwrap(), (image, Packing::Zboot("gzip")));
+        }
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_unpack() {
+        let mut z = b"MZ\0\0zimg".to_vec();
+        z.extend(64u32.to_le_bytes());
+        z.extend(4u32.to_le_bytes());
+        z.resize(24, 0);
+        z.extend(b"zstd\0\0\0\0");
+        z.resize(68, 0);
+        let e = unpack(z).unwrap_err();
+        assert!(e.contains("zstd") || e.contains("lockdown"), "{e}");
+        let e = unpack(vec![
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0,
+        ])
+        .unwrap_err();
+        assert!(e.starts_with("gzip: cannot inflate"), "{e}");
+        let e = unpack(vec![0x1f, 0x8b, 8]).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+    }
+}
