@@ -13,6 +13,7 @@
 #   make bench-handoff   rescue-init's kexec handoff vs busybox sh + kexec-tools
 #   make bench-devices   /init to devices settled: built-in coldplug vs udev
 #   make bench-rear      ReaR's stock rescue initrd vs the kit's (needs rear)
+#   make bench-timeline  the boot with the timeline recorded and not
 #   make bench-e2e       the user's journey, stock ReaR vs the kit (not in `make bench`)
 #
 # KERNEL=/path/to/vmlinuz uses that kernel instead of the Debian one.
@@ -138,7 +139,7 @@ demo: all kernel
 		-append "console=$(DEMO_CONSOLE) panic=-1 $(APPEND)"
 
 # Side-by-side benchmarks (medians of BENCH_REPS runs; see tests/src/bin/bench/).
-.PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear bench-e2e
+.PHONY: bench bench-mkimage bench-handoff bench-devices bench-rear bench-timeline bench-e2e
 bench: bench-mkimage bench-handoff bench-devices bench-rear
 
 bench-mkimage: mkimage
@@ -149,6 +150,10 @@ bench-handoff: all kernel
 
 bench-devices: all kernel
 	$(BENCH) devices
+
+# The boot with rescue.timeline on and off (5 boots each at least).
+bench-timeline: all kernel
+	$(BENCH) timeline
 
 bench-rear: all kernel deb
 	$(BENCH) rear

@@ -4,6 +4,7 @@
 //!   rescue-bench handoff   rescue-init's kexec handoff vs the manual way (QEMU)
 //!   rescue-bench devices   built-in coldplug vs udev, /init to devices settled (QEMU)
 //!   rescue-bench rear      ReaR's stock rescue initrd vs the kit's (real rear mkrescue, QEMU)
+//!   rescue-bench timeline  the boot with the timeline on and off (QEMU)
 //!   rescue-bench e2e       the user's journey, stock ReaR vs the kit (QEMU, long)
 //!   rescue-bench all       all of them but e2e
 //!
@@ -24,6 +25,7 @@ mod mkimage;
 mod rear;
 mod rear_server;
 mod report;
+mod timeline;
 
 use anyhow::{bail, Result};
 
@@ -55,8 +57,11 @@ fn run(args: Vec<String>) -> Result<()> {
         ["devices"] => do_devices = true,
         ["rear"] => do_rear = true,
         ["e2e"] => return report::publish("e2e", &e2e::run()?).map(drop),
+        ["timeline"] => return report::publish("timeline", &timeline::run(reps.max(5))?).map(drop),
         ["all"] | [] => (do_mkimage, do_handoff, do_devices, do_rear) = (true, true, true, true),
-        _ => bail!("usage: rescue-bench [mkimage | handoff | devices | rear | e2e | all]"),
+        _ => {
+            bail!("usage: rescue-bench [mkimage | handoff | devices | rear | timeline | e2e | all]")
+        }
     };
     if do_mkimage {
         report::publish("mkimage", &mkimage::run(reps)?)?;
