@@ -257,7 +257,7 @@ fn mkrescue(c: &Chroot, kit: bool) -> Result<()> {
     let has = |w: &str| list.lines().any(|l| l.contains(w));
     if kit {
         ensure!(
-            log.contains("with mkimage (--compress zstd)"),
+            log.contains("with mkimage (--compress zstd --level 9 --dedup)"),
             "the kit did not pack with mkimage:\n{log}"
         );
         ensure!(

@@ -43,7 +43,8 @@ fn sandboxed_rear_mkrescue_leaves_the_host_as_it_was() -> Result<()> {
     }
     let kit = rear::mkrescue(&kernel, Flavour::Kit)?;
     ensure!(
-        kit.log.contains("with mkimage (--compress zstd)"),
+        kit.log
+            .contains("with mkimage (--compress zstd --level 9 --dedup)"),
         "the sandboxed kit did not pack with mkimage:\n{}",
         kit.log
     );

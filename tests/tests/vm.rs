@@ -618,6 +618,51 @@ mod compressors {
         }
         Ok(())
     }
+
+    /// `--dedup` (the ReaR kit packs with it): identical files are stored
+    /// once, as hard links, and the kernel's unpacker makes them one
+    /// file with both names and the whole content.
+    #[test]
+    fn a_deduplicated_image_unpacks_its_hard_links() -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let dir = rescue_tests::image::fresh_dir("dedup-src")?;
+        let data = dir.join("data.bin");
+        let mut f = std::fs::File::create(&data)?;
+        for i in 0..(256 * 1024u32) {
+            f.write_all(&i.wrapping_mul(2_654_435_761).to_le_bytes())?;
+        }
+        drop(f);
+        let sum = std::process::Command::new("md5sum").arg(&data).output()?;
+        let sum = String::from_utf8_lossy(&sum.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut spec = ImageSpec::new("dedup")
+            .file(&data, "/data/one.bin")
+            .file(&data, "/srv/two.bin")
+            .arg("--dedup")
+            .arg("--level")
+            .arg("9");
+        spec.compress = "zstd".into();
+        let mut g = boot(spec.build()?, "")?;
+        g.prompt(BOOT)?;
+        let caps = g.sh(
+            "echo DEDUP $(stat -c '%i:%h' /data/one.bin /srv/two.bin) $(md5sum /data/one.bin /srv/two.bin | cut -d' ' -f1)",
+            r"DEDUP (\d+):(\d+) (\d+):(\d+) ([0-9a-f]{32}) ([0-9a-f]{32})\r?\n",
+            STEP,
+        )?;
+        anyhow::ensure!(
+            caps[1] == caps[3] && caps[2] == "2" && caps[4] == "2",
+            "not one file with two names: {caps:?}"
+        );
+        anyhow::ensure!(
+            caps[5] == sum && caps[6] == sum,
+            "the content differs from the host's ({sum}): {caps:?}"
+        );
+        g.send_line("poweroff")?;
+        g.expect_exit(ExitKind::PowerOff)
+    }
 }
 
 /// Proves the ReaR integration against the real `rear mkrescue`: the kit

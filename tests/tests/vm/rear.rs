@@ -30,7 +30,8 @@ fn mkimage(args: &[&str]) -> Result<String> {
 /// in place) and packing ReaR's tree again gives the same bytes.
 fn check_kit_initrd(r: &rear::Rescue) -> Result<()> {
     ensure!(
-        r.log.contains("with mkimage (--compress zstd)"),
+        r.log
+            .contains("with mkimage (--compress zstd --level 9 --dedup)"),
         "ReaR's log does not show mkimage packing:\n{}",
         r.log
     );
@@ -61,6 +62,9 @@ fn check_kit_initrd(r: &rear::Rescue) -> Result<()> {
         "--keep-owners",
         "--compress",
         "zstd",
+        "--level",
+        "9",
+        "--dedup",
         "--quiet",
     ])?;
     ensure!(

@@ -168,7 +168,7 @@ fn render(
     ]);
     let labels = [
         "ReaR: `find \\| cpio \\| gzip`",
-        "mkimage pack --compress zstd (the kit's default here)",
+        "mkimage pack --compress zstd (level 3)",
         "mkimage pack --compress gzip -6 (ReaR's default kept)",
     ];
     for (i, label) in labels.iter().enumerate() {
