@@ -313,7 +313,14 @@ impl Journey {
             // ReaR's `dmesg -n1` keeps the kernel's own kexec line off the
             // console; a firmware reboot would end QEMU (`-no-reboot`).
             Flavour::Kit => {
-                vm.wait_for("rescue-init: handoff: kernel loaded", SHUTDOWN)?;
+                // The kit's finalize script loads the kernel ahead; the
+                // reboot then only checks the plan is unchanged (or loads
+                // it again if it changed).
+                let how = vm.wait_for_re(
+                    r"rescue-init: handoff: (kernel loaded|the kernel `rescue-init handoff load` loaded is unchanged)",
+                    SHUTDOWN,
+                )?;
+                eprintln!("e2e: at the reboot: {}", how[1]);
                 vm.wait_for("rescue-init: shutdown: kexec now", SHUTDOWN)?;
             }
             Flavour::Stock => vm.wait_for(FIRMWARE_REBOOT, SHUTDOWN)?,
