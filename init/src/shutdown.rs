@@ -143,7 +143,14 @@ fn stop_processes(shells: &[i32], timeout: Duration, events: &mut Events) {
     }
     let _ = sys::kill_all(libc::SIGKILL);
     if !wait_all_gone(Instant::now() + Duration::from_secs(5), events) {
-        crate::error!("shutdown: processes survived SIGKILL (stuck in the kernel?); going on");
+        let left: Vec<String> = crate::procs::user_processes()
+            .iter()
+            .map(|p| p.describe())
+            .collect();
+        crate::error!(
+            "shutdown: survived SIGKILL for 5s (stuck in the kernel): {}; going on",
+            left.join(", ")
+        );
     }
 }
 

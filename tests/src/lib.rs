@@ -12,6 +12,7 @@ pub mod fsck;
 pub mod image;
 pub mod kernel;
 pub mod monitor;
+pub mod nfs;
 pub mod paths;
 pub mod qemu;
 pub mod rear;

@@ -251,7 +251,7 @@ fn release(mut cx: Context) -> Vec<String> {
     for key in &cx.hung {
         if !left.iter().any(|m| m.contains(key.as_str())) {
             left.push(format!(
-                "`{key}` {HUNG}: what it was writing may not be on its disk"
+                "`{key}` {HUNG}: what it was writing may not have reached its disk or server"
             ));
         }
     }

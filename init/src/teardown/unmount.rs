@@ -154,7 +154,12 @@ impl Unmount {
             holders::report(Path::new(PROC), &targets).join("\n")
         }) {
             Ok(text) if text.trim().is_empty() => {
-                crate::warn!("teardown: no process holds a file, cwd or mapping on {list} (mounts on them, loop devices, swap or the kernel do)")
+                let stuck = crate::procs::stuck_in_kernel();
+                if stuck.is_empty() {
+                    crate::warn!("teardown: no process holds a file, cwd or mapping on {list} (mounts on them, loop devices, swap or the kernel do)")
+                } else {
+                    crate::warn!("teardown: no process holds a file, cwd or mapping on {list}; stuck in the kernel (killed, waiting on I/O): {stuck}")
+                }
             }
             Ok(text) => {
                 for line in text.lines() {

@@ -8,7 +8,8 @@
 use super::common::{self, BOOT, STEP};
 use super::handoff_fixtures as fx;
 use anyhow::{ensure, Context, Result};
-use rescue_tests::{image, ExitKind, Kernel};
+use rescue_tests::nfs::{self, NfsServer};
+use rescue_tests::{image, ExitKind, ImageSpec, Kernel};
 use std::time::{Duration, Instant};
 
 /// The teardown's own bound is 120 s (teardown/mod.rs BUDGET) after a
@@ -84,4 +85,101 @@ fn a_stalled_disk_is_named_and_the_others_stay_clean() -> Result<()> {
         "the throttled disk came out clean: the stall did not happen"
     );
     Ok(())
+}
+
+/// A network filesystem whose server vanished: the recovery mounts an
+/// NFSv4 export from the host (a `hard` mount, the default) and leaves a
+/// writer on it that ignores SIGTERM; the host then kills the server. The
+/// sync and the unmount of that mount can only hang or fail; the handoff
+/// must still reach the kexec within a bound, say what it gave up on, and
+/// leave the local disk clean.
+#[test]
+fn a_dead_nfs_server_is_named_and_the_local_disk_stays_clean() -> Result<()> {
+    if rescue_tests::skip_if(nfs::unavailable()) {
+        return Ok(());
+    }
+    let kernel = Kernel::get()?;
+    let target = fx::target_initrd(&kernel)?;
+    let root = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+    let dir = image::fresh_dir("faults-nfs")?;
+    let mut server = NfsServer::start(&dir)?;
+    let image = nfs_rescue_image(&kernel, server.port)?;
+    let mut g = common::Guest::start_with_qemu_args(
+        image,
+        "rescue.run=/recover rescue.after=handoff",
+        vec![root.clone()],
+        [
+            "-netdev",
+            "user,id=n0",
+            "-device",
+            "virtio-net-pci,netdev=n0",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )?;
+    g.wait_for("NFS-READY", BOOT)?;
+    let late = server.export.join("late.bin");
+    let before = std::fs::metadata(&late).map(|m| m.len()).unwrap_or(0);
+    ensure!(before > 0, "nothing the guest wrote reached the NFS server");
+    server.kill()?;
+    g.send_line("go")?;
+    g.wait_for("RECOVERY-DONE", STEP)?;
+    let t0 = Instant::now();
+    g.wait_for("shutdown: kexec now", HANDOFF_BOUND)?;
+    let took = t0.elapsed();
+    let console = g.console();
+    let named: Vec<&str> = console
+        .lines()
+        .filter(|l| l.contains("rescue-init:") && l.contains("/mnt/nfs"))
+        .collect();
+    ensure!(
+        named.iter().any(|l| l.contains("shutdown:")),
+        "the shutdown's summary never named /mnt/nfs; it said:\n{}",
+        named.join("\n")
+    );
+    println!(
+        "handoff with a dead NFS server: {:.1} s from the recovery's end to the kexec; about /mnt/nfs:\n{}",
+        took.as_secs_f64(),
+        named.join("\n")
+    );
+    g.wait_for_re(r"TARGET-KERNEL-UP cmdline=\[[^\]]*target.marker=nfs", BOOT)?;
+    g.wait_for("TARGET-DATA-OK", STEP)?;
+    g.wait_for("TARGET-DONE", STEP)?;
+    g.expect_exit(ExitKind::PowerOff)?;
+    fx::assert_disk_clean(&root).context("the local disk")?;
+    Ok(())
+}
+
+/// Coldplug loads the disk's and the NIC's drivers; the kernel asks for
+/// ext4 and NFSv4 (`fs-nfs4`) at the mounts. The writer keeps the file
+/// open, so its data stays in the client's page cache until written back.
+fn nfs_rescue_image(kernel: &Kernel, port: u16) -> Result<rescue_tests::Initramfs> {
+    let dir = image::fresh_dir("faults-nfs-src")?;
+    let script = dir.join("recover");
+    let handoff = "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n\
+                   CMDLINE='console=ttyS0 panic=-1 target.marker=nfs'\n";
+    let body = format!(
+        "#!/bin/sh\nset -e\n\
+         i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n\
+         mkdir -p /mnt/local /mnt/nfs /run/rescue-init\n\
+         mount -t ext4 /dev/vda /mnt/local\n\
+         dd if=/dev/urandom of=/mnt/local/data.bin bs=1M count=8 2>/dev/null\n\
+         (cd /mnt/local && md5sum data.bin > data.md5)\n\
+         cat > /run/rescue-init/handoff <<'EOF'\n{handoff}EOF\n\
+         ip link set lo up\nip link set eth0 up\nip addr add 10.0.2.15/24 dev eth0\n\
+         mount -t nfs4 -o vers=4.2,proto=tcp,port={port},addr=10.0.2.2,clientaddr=10.0.2.15 \
+         10.0.2.2:{pseudo} /mnt/nfs\n\
+         echo NFS-MOUNTED\n\
+         (trap '' TERM HUP; while :; do dd if=/dev/urandom bs=64k count=4 2>/dev/null; sleep 0.1; done > /mnt/nfs/late.bin) &\n\
+         sleep 3\necho NFS-READY\nread go\nsleep 2\necho RECOVERY-DONE\n",
+        pseudo = nfs::PSEUDO,
+    );
+    fx::write_exec(&script, &body)?;
+    ImageSpec::new("faults-nfs-rescue")
+        .with_modules(
+            kernel,
+            &["virtio_pci", "virtio_blk", "virtio_net", "ext4", "nfsv4"],
+        )?
+        .file(script, "/recover")
+        .build()
 }
