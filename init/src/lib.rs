@@ -43,6 +43,7 @@ pub(crate) mod sys;
 pub(crate) mod teardown;
 #[cfg(test)]
 mod test_rng;
+pub(crate) mod timed;
 pub(crate) mod timeline;
 pub(crate) mod udev;
 pub(crate) mod watchdog;

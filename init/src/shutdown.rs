@@ -31,7 +31,7 @@ pub struct Shutdown {
 pub fn run(req: Request, ctx: &Shutdown, events: &mut Events) {
     let t0 = crate::timeline::now_us();
     crate::timeline::mark("shutdown", &format!("{req} requested"));
-    match handoff::decide(req, &ctx.handoff, &ctx.recorded_cmdline) {
+    match handoff::decide(req, &ctx.handoff, &ctx.recorded_cmdline, events) {
         Decision::Stay => {}
         Decision::Plain(r) => {
             teardown(r, ctx, events, None);

@@ -123,7 +123,7 @@ fn load(k: &KexecPlan, fallback: Fallback) -> Decision {
 }
 
 /// What FALLBACK means before anything was stopped.
-fn fall_back(fallback: Fallback, why: &str) -> Decision {
+pub(super) fn fall_back(fallback: Fallback, why: &str) -> Decision {
     crate::error!("handoff: {why}; FALLBACK={fallback}");
     match fallback {
         Fallback::Reboot => Decision::Plain(Request::Reboot),

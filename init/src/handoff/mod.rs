@@ -2,7 +2,8 @@
 //! naming the recovered system's kernel, initrd and command line, and
 //! rescue-init kexecs into it. This module turns that file into a
 //! [`Plan`] and checks it, making no system calls beyond reading files;
-//! only [`decide`] (`execute.rs`, at shutdown) loads the kernel.
+//! only [`decide`] (`execute.rs`, at shutdown, in a child of PID 1:
+//! `isolated.rs`) loads the kernel.
 //!
 //! # The handoff file
 //!
@@ -45,6 +46,7 @@ mod detect;
 mod error;
 pub(crate) mod execute;
 mod file;
+mod isolated;
 mod plan;
 pub(crate) mod preload;
 mod resolve;
@@ -56,9 +58,10 @@ mod tests;
 
 pub(crate) use bzimage::cmdline_size_of;
 pub(crate) use error::HandoffError;
-pub(crate) use execute::{decide, Decision};
+pub(crate) use execute::Decision;
 pub use file::{parse, HandoffFile};
 pub(crate) use file::{Action, Fallback};
+pub(crate) use isolated::decide;
 pub use plan::build;
 pub(crate) use plan::{KexecPlan, Plan};
 pub(crate) use resolve::resolve_in_root;

@@ -2,8 +2,8 @@
 //! those with nothing stacked on them first.
 
 use super::blockdev;
-use super::timed::Outcome;
 use super::{Context, Left, Target, Words, OP_TIMEOUT, SYS};
+use crate::timed::Outcome;
 use rustix::io::Errno;
 use std::path::Path;
 

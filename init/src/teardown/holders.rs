@@ -43,7 +43,7 @@ pub fn report(proc: &Path, targets: &[Target]) -> Vec<String> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .collect();
-    pids.sort_unstable();
+    crate::sort::sort(&mut pids);
     let mut lines = Vec::new();
     for pid in pids {
         let dir = proc.join(pid.to_string());
@@ -94,7 +94,7 @@ fn scan_process(dir: &Path, targets: &[Target], add: &mut impl FnMut(usize, Stri
                 .collect()
         })
         .unwrap_or_default();
-    fds.sort_unstable();
+    crate::sort::sort(&mut fds);
     for fd in fds {
         let Some(path) = link(&dir.join("fd").join(fd.to_string())) else {
             continue;

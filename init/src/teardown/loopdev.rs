@@ -4,8 +4,8 @@
 //! only go after that, hence the repeated passes.
 
 use super::blockdev;
-use super::timed::Outcome;
 use super::{Context, Left, Target, Words, OP_TIMEOUT, SYS};
+use crate::timed::Outcome;
 use rustix::io::Errno;
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -45,16 +45,16 @@ mod md;
 mod mounts;
 mod swap;
 mod swaps;
-mod timed;
+
 mod unmount;
 
 use crate::events::Events;
+use crate::timed::{self, Outcome};
 use rustix::io::Errno;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use timed::Outcome;
 
 const MOUNTINFO: &str = "/proc/self/mountinfo";
 const SYS: &str = "/sys";

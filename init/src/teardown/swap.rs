@@ -2,8 +2,8 @@
 //! busy and read-write.
 
 use super::swaps;
-use super::timed::Outcome;
 use super::{Context, Left, Target, Words};
+use crate::timed::Outcome;
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 

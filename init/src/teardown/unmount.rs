@@ -5,9 +5,9 @@
 //! leaf mounts are detached lazily (MNT_DETACH) so that their parent can
 //! be unmounted (see `mounts.rs` for which, and why only those).
 
-use super::timed::{self, Outcome};
 use super::{holders, mounts, Context, Left, Target, Words, MOUNTINFO, OP_TIMEOUT};
 use crate::mountinfo::MountInfo;
+use crate::timed::{self, Outcome};
 use rustix::io::Errno;
 use rustix::mount::{mount_remount, unmount, MountFlags, UnmountFlags};
 use std::collections::BTreeSet;
@@ -150,9 +150,11 @@ impl Unmount {
         crate::warn!("teardown: still busy: {list}");
         self.named.extend(new.iter().map(|m| m.id));
         let targets: Vec<holders::Target> = new.iter().map(|m| holders::Target::from(*m)).collect();
-        match timed::capture(cx.events, SCAN_TIMEOUT, move || {
-            holders::report(Path::new(PROC), &targets).join("\n")
-        }) {
+        match timed::capture(
+            cx.events,
+            SCAN_TIMEOUT,
+            Box::new(move || holders::report(Path::new(PROC), &targets).join("\n")),
+        ) {
             Ok(text) if text.trim().is_empty() => {
                 let stuck = crate::procs::stuck_in_kernel();
                 if stuck.is_empty() {

@@ -1,7 +1,8 @@
-//! System calls that may never return (an unmount or remount on a dead NFS
-//! server, a swapoff or loop detach behind a stuck disk) run in a forked
-//! child while PID 1 waits with a deadline; a child that misses it is sent
-//! SIGKILL and left behind, stuck in the kernel, and PID 1 goes on.
+//! Calls that may never return (an unmount or remount on a dead NFS
+//! server, a swapoff or loop detach behind a stuck disk, the handoff's
+//! reading of the recovered system) run in a forked child while PID 1
+//! waits with a deadline; a child that misses it is sent SIGKILL and left
+//! behind, stuck in the kernel, and PID 1 goes on.
 
 use crate::events::Events;
 use crate::sys;
@@ -74,11 +75,11 @@ pub fn call(events: &mut Events, timeout: Duration, f: Call) -> Outcome {
 /// Runs `f` in a child and returns what it wrote, or why there is nothing
 /// (or only part of it) after `timeout`. For scans of /proc that can block
 /// behind a process stuck in the kernel (its maps are behind mmap_lock).
-pub fn capture(
-    events: &mut Events,
-    timeout: Duration,
-    f: impl FnOnce() -> String,
-) -> Result<String, String> {
+/// A closure whose text a child sends back (boxed: one copy of the
+/// machinery for every caller).
+pub type Scan = Box<dyn FnOnce() -> String>;
+
+pub fn capture(events: &mut Events, timeout: Duration, f: Scan) -> Result<String, String> {
     let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| format!("pipe: {e}"))?;
     let pid = sys::fork_call(move || {
