@@ -125,6 +125,9 @@ pub fn capture(events: &mut Events, timeout: Duration, f: Scan) -> Result<String
     let text = String::from_utf8_lossy(&out).into_owned();
     if !complete {
         abandon(events, pid);
+        if text.is_empty() {
+            return Err(format!("no answer within {timeout:?}"));
+        }
         return Err(format!("no answer within {timeout:?}; got so far:\n{text}"));
     }
     events.wait_until(Instant::now() + Duration::from_secs(1), |ev| {

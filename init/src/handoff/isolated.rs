@@ -35,6 +35,8 @@ pub fn decide(req: Request, handoff_file: &Path, recorded: &Path, events: &mut E
         events,
         DEADLINE,
         Box::new(move || {
+            // Named in `ps` and in the shutdown's messages if it sticks.
+            let _ = rustix::thread::set_name(c"handoff-plan");
             limit_memory();
             encode(&execute::decide(req, &file, &rec))
         }),

@@ -183,3 +183,56 @@ fn nfs_rescue_image(kernel: &Kernel, port: u16) -> Result<rescue_tests::Initramf
         .file(script, "/recover")
         .build()
 }
+
+/// The recovered system's disk stops answering just before the reboot:
+/// working out the plan (its boot configuration, kernel and initrd) can
+/// only hang. PID 1 does that in a child with a deadline, so the handoff
+/// takes FALLBACK (a reboot) instead of hanging with it, and the data
+/// written before stays safe.
+#[test]
+fn a_root_that_stops_answering_takes_the_fallback() -> Result<()> {
+    let kernel = Kernel::get()?;
+    let target = fx::target_initrd(&kernel)?;
+    let root = fx::target_disk(&kernel, &target, fx::Layout::Named)?;
+    // Nothing of the disk stays cached: every lookup under ROOT must read.
+    let extra = "sync\necho 3 > /proc/sys/vm/drop_caches\necho STALL-READY\nread go";
+    let handoff = "ROOT=/mnt/local\nKERNEL=/boot/vmlinuz-test\nINITRD=/boot/initrd-test.img\n\
+                   CMDLINE='console=ttyS0 panic=-1 target.marker=stall'\n";
+    let image = fx::rescue_image(&kernel, handoff, extra)?;
+    let mut g = common::boot_with_disks(
+        image,
+        "rescue.run=/recover rescue.after=handoff",
+        vec![root.clone()],
+    )?;
+    g.wait_for("STALL-READY", BOOT)?;
+    // Reads at one byte and one request a second; writes go on.
+    let said = g.monitor("block_set_io_throttle virtio0 0 1 0 0 1 0")?;
+    let lower = said.to_lowercase();
+    ensure!(
+        !lower.contains("not found") && !lower.contains("error") && !lower.contains("invalid"),
+        "QEMU refused the throttle: {said}"
+    );
+    g.send_line("go")?;
+    g.wait_for("RECOVERY-DONE", STEP)?;
+    let t0 = Instant::now();
+    g.wait_for_re(
+        r"handoff: working out the plan and loading the kernel: no answer within 60s[^\r\n]*FALLBACK=reboot",
+        Duration::from_secs(120),
+    )?;
+    println!(
+        "a root that stops answering: FALLBACK after {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    g.expect_exit(ExitKind::Reboot)?;
+    g.assert_absent("TARGET-KERNEL-UP")?;
+    // The killed child may still be stuck reading; the teardown then
+    // remounts the disk read-only, unless that too waits on the reads.
+    // Either way the summary must say which, and be right.
+    let console = g.console();
+    if console.contains("`remount /mnt/local read-only` hung in the kernel") {
+        println!("the read-only remount hung too, and the summary says so");
+    } else {
+        fx::assert_disk_clean(&root).context("the recovered disk, released or read-only")?;
+    }
+    Ok(())
+}
