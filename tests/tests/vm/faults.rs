@@ -16,6 +16,19 @@ use std::time::{Duration, Instant};
 /// sync that gives up 10 s after it last made progress; TCG adds slack.
 const HANDOFF_BOUND: Duration = Duration::from_secs(200);
 
+/// QEMU's `block_set_io_throttle DEVICE BPS BPS_RD BPS_WR IOPS IOPS_RD
+/// IOPS_WR`. The human monitor echoes the command; a refusal names the
+/// device ("Device 'virtio1' not found") or says "Error".
+fn throttle(g: &mut common::Guest, args: &str) -> Result<()> {
+    let said = g.monitor(&format!("block_set_io_throttle {args}"))?;
+    let lower = said.to_lowercase();
+    ensure!(
+        !lower.contains("not found") && !lower.contains("error") && !lower.contains("invalid"),
+        "QEMU refused the throttle: {said}"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_stalled_disk_is_named_and_the_others_stay_clean() -> Result<()> {
     let kernel = Kernel::get()?;
@@ -42,14 +55,7 @@ fn a_stalled_disk_is_named_and_the_others_stay_clean() -> Result<()> {
     g.wait_for("STALL-READY", BOOT)?;
     // bps_wr and iops_wr only: reads still work, so the target kernel can
     // probe the disk without waiting for it.
-    let said = g.monitor("block_set_io_throttle virtio1 0 0 1 0 0 1")?;
-    // The human monitor echoes the command; a refusal names the device
-    // ("Device 'virtio1' not found") or says "Error".
-    let lower = said.to_lowercase();
-    ensure!(
-        !lower.contains("not found") && !lower.contains("error") && !lower.contains("invalid"),
-        "QEMU refused the throttle: {said}"
-    );
+    throttle(&mut g, "virtio1 0 0 1 0 0 1")?;
     g.send_line("go")?;
     g.wait_for("STALL-DIRTY", STEP)?;
     g.wait_for("RECOVERY-DONE", STEP)?;
@@ -206,12 +212,7 @@ fn a_root_that_stops_answering_takes_the_fallback() -> Result<()> {
     )?;
     g.wait_for("STALL-READY", BOOT)?;
     // Reads at one byte and one request a second; writes go on.
-    let said = g.monitor("block_set_io_throttle virtio0 0 1 0 0 1 0")?;
-    let lower = said.to_lowercase();
-    ensure!(
-        !lower.contains("not found") && !lower.contains("error") && !lower.contains("invalid"),
-        "QEMU refused the throttle: {said}"
-    );
+    throttle(&mut g, "virtio0 0 1 0 0 1 0")?;
     g.send_line("go")?;
     g.wait_for("RECOVERY-DONE", STEP)?;
     let t0 = Instant::now();
