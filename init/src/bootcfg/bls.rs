@@ -26,7 +26,16 @@ pub struct Entry {
     /// `initrd` lines as written (each may name several files).
     pub initrds: Vec<String>,
     pub options: Vec<String>,
+    /// A device tree blob for the kernel (arm64 boards).
+    pub devicetree: Option<String>,
 }
+
+/// This machine in BLS `architecture` lines (the UEFI names).
+pub const ARCH: &str = if cfg!(target_arch = "aarch64") {
+    "aa64"
+} else {
+    "x64"
+};
 
 /// Parses one entry file named `file_name`. Unknown keys are ignored.
 pub fn parse_entry(file_name: &str, text: &str) -> Entry {
@@ -53,6 +62,7 @@ pub fn parse_entry(file_name: &str, text: &str) -> Entry {
             "linux" => e.linux = Some(value),
             "initrd" => e.initrds.push(value),
             "options" => e.options.push(value),
+            "devicetree" => e.devicetree = Some(value),
             _ => {}
         }
     }

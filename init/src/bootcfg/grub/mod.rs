@@ -55,6 +55,8 @@ pub struct Entry {
     /// The kernel path and its arguments.
     pub linux: Option<(String, Vec<String>)>,
     pub initrds: Vec<String>,
+    /// `devicetree FILE` (arm64 boards).
+    pub devicetree: Option<String>,
     /// `FILE:LINE` of the `menuentry`.
     pub origin: String,
     /// The first command that is neither `linux`, `initrd` nor setup
@@ -307,6 +309,7 @@ fn entry_command(e: &mut Entry, words: &[String]) {
         "initrd" | "initrd16" | "initrdefi" if e.initrds.is_empty() => {
             e.initrds = args.iter().filter(|a| !a.is_empty()).cloned().collect();
         }
+        "devicetree" if e.devicetree.is_none() => e.devicetree = args.first().cloned(),
         n if e.other.is_none() && !NOISE.contains(&n) => e.other = Some(words.join(" ")),
         _ => {}
     }

@@ -5,7 +5,7 @@
 
 use super::files::{boot_path, list_in_root, pick_initrd, read_in_root};
 use super::Detected;
-use crate::bootcfg::bls::{choose, compare, expand, parse_default, parse_entry, Entry};
+use crate::bootcfg::bls::{choose, compare, expand, parse_default, parse_entry, Entry, ARCH};
 use crate::bootcfg::grub::{parse_grubenv, Env};
 use crate::handoff::source::Source;
 use std::path::Path;
@@ -71,8 +71,8 @@ fn load_entries(root: &Path, dir: &str, notes: &mut Vec<String>) -> Vec<Entry> {
             (None, _) => notes.push(format!(
                 "BLS entry {dir}/entries/{name}: no linux line (EFI or UKI entry?), skipped"
             )),
-            (Some(_), Some(a)) if !a.eq_ignore_ascii_case("x64") => notes.push(format!(
-                "BLS entry {dir}/entries/{name}: architecture {a}, skipped"
+            (Some(_), Some(a)) if !a.eq_ignore_ascii_case(ARCH) => notes.push(format!(
+                "BLS entry {dir}/entries/{name}: architecture {a}, skipped (this machine is {ARCH})"
             )),
             _ => entries.push(e),
         }
@@ -105,6 +105,9 @@ fn to_detected(
         .map(String::from)
         .collect();
     let initrd = pick_initrd(root, base, &initrds, notes)?;
+    if let Some(dt) = &e.devicetree {
+        notes.push(super::devicetree_note(&source, dt));
+    }
     let (options, unset) = expand(e.options.join(" ").trim(), env);
     let args = if !unset.is_empty() {
         notes.push(format!(

@@ -86,6 +86,9 @@ fn to_detected(
         .map(|i| strip_device(i).to_string())
         .collect();
     let initrd = pick_initrd(root, "/boot", &initrds, notes)?;
+    if let Some(dt) = &e.devicetree {
+        notes.push(super::devicetree_note(&source, dt));
+    }
     let args = join_args(args);
     Ok(Detected {
         kernel: (kernel, source.clone()),

@@ -42,3 +42,10 @@ pub fn detect(root: &Path, notes: &mut Vec<String>) -> Option<Detected> {
         .or_else(|| links::detect(root, notes))
         .or_else(|| newest::detect(root, notes))
 }
+
+/// A boot entry's device tree is not what the kexec passes on: the
+/// running one is (as kexec_file_load and kexec-tools without `--dtb` do),
+/// with the firmware's memory map, reserved ranges and fix-ups in it.
+fn devicetree_note(source: &Source, path: &str) -> String {
+    format!("{source}: devicetree {path} is not loaded: the kexec passes on the running device tree, which has the firmware's memory map and reserved ranges")
+}

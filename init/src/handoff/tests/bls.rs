@@ -310,3 +310,44 @@ fn broken_default_entry_is_noted() {
         "{notes:?}"
     );
 }
+
+/// An entry for another architecture is passed over, whichever this one
+/// is; one for this machine is used, and its `devicetree` is named as not
+/// loaded (the running device tree goes on).
+#[test]
+fn architecture_and_devicetree() {
+    use crate::bootcfg::bls::ARCH;
+    let aa64 = fixture!("bls/debian-aa64-rockpro64.conf");
+    let e = parse_entry("x.conf", aa64);
+    assert_eq!(e.architecture.as_deref(), Some("aa64"));
+    assert_eq!(
+        e.devicetree.as_deref(),
+        Some(format!("/{MID}/6.12.38+deb13-arm64/rockchip/rk3399-rockpro64.dtb").as_str())
+    );
+    let other = if ARCH == "aa64" { "x64" } else { "aa64" };
+    let t = TempRoot::new();
+    for (name, arch) in [("own", ARCH), ("other", other)] {
+        let v = format!("6.12.38+deb13-{name}");
+        let text = aa64
+            .replace("architecture aa64", &format!("architecture {arch}"))
+            .replace("6.12.38+deb13-arm64", &v);
+        t.file(&format!("/boot/loader/entries/{name}.conf"), text)
+            .kernel(&format!("/boot/{MID}/{v}/linux"))
+            .file(&format!("/boot/{MID}/{v}/initrd.img-{v}"), "cpio");
+    }
+    let mut notes = Vec::new();
+    let d = detect(&t.path, &mut notes).unwrap();
+    assert_eq!(
+        d.kernel.0,
+        t.host(&format!("/boot/{MID}/6.12.38+deb13-own/linux"))
+    );
+    let skipped = format!("other.conf: architecture {other}, skipped (this machine is {ARCH})");
+    assert!(notes.iter().any(|n| n.ends_with(&skipped)), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("devicetree /")
+            && n.contains(
+                "rk3399-rockpro64.dtb is not loaded: the kexec passes on the running device tree"
+            )),
+        "{notes:?}"
+    );
+}

@@ -258,3 +258,33 @@ fn efi_stub_and_blscfg_configs_are_passed_over() {
     assert!(notes[0].ends_with("grub2/grub.cfg: its entries come from blscfg (BLS)"));
     assert!(notes[1].ends_with("EFI/debian/grub.cfg: no menu entries"));
 }
+
+/// GRUB's `devicetree` (arm64 boards) is read with the entry and named as
+/// not loaded; the entry still boots.
+#[test]
+fn devicetree_is_named_not_loaded() {
+    let cfg = "menuentry 'Debian' {\n\tlinux /boot/vmlinuz-6.12 root=/dev/vda2 ro\n\t\
+               initrd /boot/initrd.img-6.12\n\tdevicetree /boot/dtbs/6.12/rk3399-rockpro64.dtb\n}\n";
+    let conf = parse(cfg, Env::new());
+    let Item::Entry(e) = &conf.items[0] else {
+        panic!("not an entry: {:?}", conf.items)
+    };
+    assert_eq!(
+        e.devicetree.as_deref(),
+        Some("/boot/dtbs/6.12/rk3399-rockpro64.dtb")
+    );
+    assert_eq!(e.other, None);
+    let t = TempRoot::new();
+    t.file("/boot/grub/grub.cfg", cfg)
+        .kernel("/boot/vmlinuz-6.12")
+        .file("/boot/initrd.img-6.12", "cpio");
+    let mut notes = Vec::new();
+    let d = detect(&t.path, &mut notes).unwrap();
+    assert_eq!(d.kernel.0, t.host("/boot/vmlinuz-6.12"));
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("devicetree /boot/dtbs/6.12/rk3399-rockpro64.dtb is not loaded")),
+        "{notes:?}"
+    );
+}
