@@ -100,7 +100,19 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
     } else {
         sys::KEXEC_FILE_NO_INITRAMFS
     };
-    let result = sys::kexec_file_load(kfile.as_fd(), ifile.as_ref().map(|f| f.as_fd()), &c, flags);
+    let ifd = ifile.as_ref().map(|f| f.as_fd());
+    let result = sys::kexec_file_load(kfile.as_fd(), ifd, &c, flags);
+    #[cfg(target_arch = "aarch64")]
+    let result = match result {
+        // The syscall exists but takes only a plain Image.
+        Err(e)
+            if e.raw_os_error() != Some(libc::ENOSYS)
+                && matches!(classify(&e), Class::Unsupported) =>
+        {
+            unpacked_file_load(kernel, &kfile, ifd, &c, flags).unwrap_or(Err(e))
+        }
+        other => other,
+    };
     let method = match result {
         Ok(()) => Method::FileLoad,
         Err(e) => after_failure(e, kernel, &load, |file_load, why| {
@@ -111,6 +123,63 @@ pub fn load(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Metho
         return Err(KexecError::NotLoaded);
     }
     Ok(method)
+}
+
+/// arm64's kexec_file_load takes only a plain Image: a gzip or EFI zboot
+/// kernel is unpacked into a sealed memfd and offered again, so that the
+/// kernel can still check the Image's own signature (Ubuntu's gzip
+/// `vmlinuz` holds a signed Image). None: nothing to unpack, or it cannot
+/// be (said here; the native load says it again).
+#[cfg(target_arch = "aarch64")]
+fn unpacked_file_load(
+    path: &Path,
+    kernel: &File,
+    initrd: Option<std::os::fd::BorrowedFd<'_>>,
+    cmdline: &std::ffi::CStr,
+    flags: u64,
+) -> Option<io::Result<()>> {
+    match unpacked(kernel) {
+        Ok(Some(mem)) => {
+            crate::info!(
+                "{}: compressed; offering kexec_file_load the {} byte Image inside",
+                path.display(),
+                mem.len
+            );
+            Some(sys::kexec_file_load(
+                mem.file.as_fd(),
+                initrd,
+                cmdline,
+                flags,
+            ))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            crate::warn!("{}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// The Image inside a compressed arm64 kernel, in a sealed memfd; None
+/// for a plain Image.
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+pub(crate) fn unpacked(kernel: &File) -> Result<Option<crate::memfile::MemFile>, String> {
+    use std::io::{Read, Seek, Write};
+    let mut bytes = Vec::new();
+    let mut f = kernel;
+    f.seek(io::SeekFrom::Start(0))
+        .and_then(|_| f.take(unpack::MAX_IMAGE as u64).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let (image, packing) = unpack::unpack(bytes)?;
+    if packing == unpack::Packing::Plain {
+        return Ok(None);
+    }
+    let mem = crate::memfile::MemFile::new(c"rescue-init-Image")
+        .and_then(|mut m| m.write_all(&image).map(|()| m))
+        .map_err(|e| format!("memfd for the unpacked Image: {e}"))?;
+    mem.seal()
+        .map_err(|e| format!("sealing the unpacked Image: {e}"))?;
+    Ok(Some(mem))
 }
 
 /// What a load is about (`kernel`: the open kernel file, `bytes`: it

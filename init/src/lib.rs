@@ -24,6 +24,7 @@ pub mod iso;
 pub(crate) mod kexec;
 pub mod kv;
 pub(crate) mod line_error;
+pub(crate) mod memfile;
 pub(crate) mod modules;
 pub(crate) mod mount;
 pub mod mountinfo;

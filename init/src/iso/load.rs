@@ -13,13 +13,11 @@ use super::fs::Iso;
 use super::Error;
 use crate::bootcfg::entry::BootEntry;
 use crate::kexec::{self, KexecError, Method};
+use crate::memfile::MemFile;
 use crate::sys;
-use rustix::fs::{MemfdFlags, SealFlags};
-use std::ffi::{CStr, CString};
-use std::fs::File;
-use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd};
-use std::path::{Path, PathBuf};
+use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::path::Path;
 
 /// What was loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,54 +25,6 @@ pub struct Loaded {
     pub method: Method,
     pub kernel_bytes: u64,
     pub initrd_bytes: u64,
-}
-
-/// A memfd holding what was copied into it, sealed against changes.
-pub struct MemFile {
-    pub file: File,
-    pub len: u64,
-}
-
-impl MemFile {
-    pub fn new(name: &CStr) -> io::Result<MemFile> {
-        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
-        Ok(MemFile {
-            file: File::from(fd),
-            len: 0,
-        })
-    }
-
-    /// Pads with zeros to a multiple of `align`.
-    pub fn pad(&mut self, align: u64) -> io::Result<()> {
-        let pad = (align - self.len % align) % align;
-        self.write_all(&vec![0; pad as usize])
-    }
-
-    pub fn seal(&self) -> io::Result<()> {
-        let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
-        Ok(rustix::fs::fcntl_add_seals(&self.file, seals)?)
-    }
-
-    /// `/proc/PID/fd/N`, for a program that is not our child by fd.
-    fn proc_path(&self) -> PathBuf {
-        PathBuf::from(format!(
-            "/proc/{}/fd/{}",
-            std::process::id(),
-            self.file.as_raw_fd()
-        ))
-    }
-}
-
-impl Write for MemFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.len += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Copies `paths` of the ISO, in order, into one memfd.
@@ -176,6 +126,7 @@ pub fn load_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
 
     #[test]
     fn refusals_are_not_worked_around() {

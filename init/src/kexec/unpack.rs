@@ -6,7 +6,7 @@
 //! a signature, and the decompressed payload carries none.
 
 /// The largest Image accepted after decompression.
-const MAX_IMAGE: usize = 256 << 20;
+pub(crate) const MAX_IMAGE: usize = 256 << 20;
 const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
 
 /// What the kernel file was.
@@ -130,6 +130,32 @@ mod tests {
         } else {
             assert_eq!(unpack(z).unwrap(), (image, Packing::Zboot("gzip")));
         }
+    }
+
+    /// What arm64's kexec_file_load is offered for a compressed kernel: the
+    /// Image alone, in a memfd nobody can change any more.
+    #[test]
+    fn a_compressed_kernel_is_unpacked_into_a_sealed_memfd() {
+        use std::io::{Read, Seek, Write};
+        let image = b"an arm64 Image".repeat(1000);
+        let dir = std::env::temp_dir().join(format!("rescue-unpack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("vmlinuz");
+        std::fs::write(&path, gzip(&image)).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mut mem = crate::kexec::unpacked(&file).unwrap().expect("unpacked");
+        assert_eq!(mem.len, image.len() as u64);
+        let seals = rustix::fs::fcntl_get_seals(&mem.file).unwrap();
+        assert!(seals.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::GROW));
+        assert!(mem.write_all(b"x").is_err(), "the memfd is not sealed");
+        let mut back = Vec::new();
+        mem.file.seek(std::io::SeekFrom::Start(0)).unwrap();
+        mem.file.read_to_end(&mut back).unwrap();
+        assert_eq!(back, image);
+        std::fs::write(&path, &image).unwrap();
+        let plain = std::fs::File::open(&path).unwrap();
+        assert!(crate::kexec::unpacked(&plain).unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
