@@ -68,7 +68,7 @@ fn execute(cmd: Command) -> anyhow::Result<()> {
             let epoch = epoch()?;
             let compression = compression(&out)?;
             let sys = kmod::System::from_host();
-            let (tree, warnings) = image::build_tree(&spec, &bins::Host::from_env(), &sys)
+            let (tree, warnings) = image::build_tree(&spec, &host(&spec), &sys)
                 .with_context(|| format!("building {}", out.path.display()))?;
             for w in warnings {
                 eprintln!("mkimage: {w}");
@@ -206,4 +206,12 @@ fn prefixes(out: &Output, epoch: Option<u32>) -> anyhow::Result<Vec<prefix::Pref
         before.push(prefix::Prefix::Bytes(segment));
     }
     Ok(before)
+}
+
+/// Where `--bin` looks: this host, or `--sysroot`.
+fn host(spec: &image::BuildSpec) -> bins::Host {
+    match &spec.sysroot {
+        Some(root) => bins::Host::in_root(root),
+        None => bins::Host::from_env(),
+    }
 }

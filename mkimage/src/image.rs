@@ -57,6 +57,8 @@ pub struct BuildSpec {
     pub bins: Vec<OsString>,
     /// `--allow-missing`: a library not found is a warning.
     pub allow_missing: bool,
+    /// `--sysroot`: where `bins` and their libraries come from.
+    pub sysroot: Option<PathBuf>,
     /// Kernel modules and firmware.
     pub modules: ModuleSpec,
     /// `--record-cmdline`: the host command line file to store as

@@ -173,6 +173,33 @@ pub fn download_unpacked(arch: Arch, package: &str, dir: &Path) -> Result<PathBu
     Ok(root)
 }
 
+/// A tree of a foreign architecture's Debian `packages`, each unpacked
+/// (never installed) with `dpkg-deb -x` into `<target>/sysroot-<arch>/`,
+/// for `mkimage build --sysroot`. Made once.
+pub fn foreign_sysroot(arch: Arch, packages: &[&str]) -> Result<PathBuf> {
+    let dir = paths::target_subdir(&format!("sysroot-{}", arch.debian()))?;
+    let root = dir.join("root");
+    let stamp = dir.join("packages");
+    let want = packages.join(" ");
+    if fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        return Ok(root);
+    }
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    for package in packages {
+        let work = dir.join(format!("{package}.{}", std::process::id()));
+        let unpacked = download_unpacked(arch, package, &work)?;
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", unpacked.display()))
+            .arg(&root))
+        .with_context(|| format!("merging {package} into {}", root.display()))?;
+        let _ = fs::remove_dir_all(&work);
+    }
+    fs::write(&stamp, want).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(root)
+}
+
 /// The static busybox of a foreign architecture: Debian's busybox-static
 /// for it, unpacked (never installed) into `<target>/busybox-<arch>/`.
 pub fn foreign_busybox(arch: Arch) -> Result<PathBuf> {

@@ -8,7 +8,8 @@
 //! power-off, coldplug of virtio-blk and virtio-scsi with ext4 through the
 //! kernel's module helper, the handoff with the native kexec_load (plain
 //! and gzip Image, and from GRUB auto-detection as `make demo` does), and
-//! `rescue-init kexec --iso` on a GRUB-only ISO. The x86-64 tier (`vm.rs`) proves the rest of
+//! `rescue-init kexec --iso` on a GRUB-only ISO, and a dynamically linked
+//! arm64 program put in by `mkimage build --sysroot`. The x86-64 tier (`vm.rs`) proves the rest of
 //! PID 1's behaviour, which is architecture-independent code.
 
 mod common;

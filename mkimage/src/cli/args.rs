@@ -108,6 +108,13 @@ pub struct BuildArgs {
     #[serde(default)]
     pub allow_missing: bool,
 
+    /// Take --bin programs and their libraries from the system whose root
+    /// is DIR (another architecture's tree, e.g. its packages unpacked with
+    /// dpkg-deb -x), at the paths that system gives them
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    #[serde(default)]
+    pub sysroot: Option<PathBuf>,
+
     /// Add a kernel module with all it needs (repeatable)
     #[arg(long, value_name = "NAME|ALIAS|PATH",
           value_parser = OsStringValueParser::new().try_map(values::name))]

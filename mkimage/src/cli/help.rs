@@ -42,7 +42,10 @@ includes, then the multiarch, lib64 and lib directories, skipping \
 libraries of another ELF class or machine. The ELF files are read, never \
 run. Symlinks on the way are kept (libfoo.so.1 -> libfoo.so.1.2.3 gives \
 both; on a merged-/usr host, /lib -> usr/lib too), except where the image \
-already has a directory.
+already has a directory. With --sysroot DIR (another architecture's tree, \
+e.g. its Debian packages unpacked with dpkg-deb -x) programs, DIR's own \
+ld.so.conf, interpreters and libraries are looked up inside DIR, absolute \
+symlinks too, and land in the image at the paths that system gives them.
 
 Kernel modules go to /lib/modules/VERSION at their paths, .ko.xz, .ko.zst \
 and .ko.gz decompressed to .ko. VERSION is --kver, else the name of \

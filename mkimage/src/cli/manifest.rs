@@ -136,6 +136,7 @@ fn rebase(a: &mut BuildArgs, base: &Path) {
         &mut a.modules_dir,
         &mut a.firmware_dir,
         &mut a.microcode,
+        &mut a.sysroot,
         &mut out.output,
         &mut out.kernel_config,
         &mut out.append_to,
@@ -198,7 +199,7 @@ impl Merge for OutputArgs {
 impl Merge for BuildArgs {
     fn merge(self, c: Self) -> Self {
         merged!(BuildArgs, self, c;
-            config, init, rootfs, file, mknod, bin, record_cmdline, allow_missing, module,
+            config, init, rootfs, file, mknod, bin, record_cmdline, allow_missing, sysroot, module,
             modules, modules_dir, firmware, firmware_dir, microcode, out)
     }
 }

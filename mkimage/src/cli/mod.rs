@@ -166,6 +166,7 @@ fn build(cli: BuildArgs) -> Result<Command, Problem> {
         nodes: args.mknod.into_iter().map(|n| n.0).collect(),
         bins: args.bin,
         allow_missing: args.allow_missing,
+        sysroot: args.sysroot,
         modules,
         record_cmdline: args.record_cmdline.then(|| "/proc/cmdline".into()),
     };

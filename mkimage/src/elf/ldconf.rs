@@ -17,17 +17,25 @@ pub struct ConfError {
 }
 
 /// The directories listed by the config file at `path`, in order, without
-/// repeats. A missing top-level file lists nothing.
-pub fn read(path: &Path) -> Result<Vec<PathBuf>, ConfError> {
+/// repeats. A missing top-level file lists nothing. `root` is the root of
+/// the system it configures (`/`, or `--sysroot`): `path` and absolute
+/// `include` patterns are inside it; the directories come as that system
+/// names them.
+pub fn read_in(root: &Path, path: &Path) -> Result<Vec<PathBuf>, ConfError> {
     let mut dirs = Vec::new();
-    read_into(path, 0, &mut dirs)?;
+    read_into(root, path, 0, &mut dirs)?;
     let mut seen = std::collections::HashSet::new();
     dirs.retain(|d| seen.insert(d.clone()));
     Ok(dirs)
 }
 
-fn read_into(path: &Path, depth: usize, dirs: &mut Vec<PathBuf>) -> Result<(), ConfError> {
-    let text = match fs::read(path) {
+fn read_into(
+    root: &Path,
+    path: &Path,
+    depth: usize,
+    dirs: &mut Vec<PathBuf>,
+) -> Result<(), ConfError> {
+    let text = match fs::read(super::in_root(root, path)) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(cause) => {
@@ -49,8 +57,11 @@ fn read_into(path: &Path, depth: usize, dirs: &mut Vec<PathBuf>) -> Result<(), C
                 continue;
             }
             for pattern in rest.split_whitespace() {
-                for file in glob(&base.join(pattern)) {
-                    read_into(&file, depth + 1, dirs)?;
+                for file in glob(&super::in_root(root, &base.join(pattern))) {
+                    let inside = file
+                        .strip_prefix(root)
+                        .map_or(file.clone(), |f| Path::new("/").join(f));
+                    read_into(root, &inside, depth + 1, dirs)?;
                 }
             }
         } else if !line.starts_with("hwcap") {
@@ -142,10 +153,12 @@ mod tests {
         )
         .unwrap();
         fs::write(dir.join("conf.d/skip.txt"), "/nope\n").unwrap();
-        let dirs = read(&top).unwrap();
+        let dirs = read_in(Path::new("/"), &top).unwrap();
         let want = ["/opt/a", "/usr/lib/x", "/opt/c", "/opt/d"];
         assert_eq!(dirs, want.map(PathBuf::from));
-        assert!(read(&dir.join("absent.conf")).unwrap().is_empty());
+        assert!(read_in(Path::new("/"), &dir.join("absent.conf"))
+            .unwrap()
+            .is_empty());
         assert_eq!(glob(&dir.join("*/1.conf")), [dir.join("conf.d/1.conf")]);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -49,6 +49,9 @@ pub struct Closure {
 pub struct Loader {
     /// Directories of `ld.so.conf`.
     pub conf_dirs: Vec<PathBuf>,
+    /// The root of the system whose loader this is (`--sysroot`; empty or
+    /// `/`: this host). Its paths are looked up under it.
+    pub root: PathBuf,
 }
 
 /// An object whose needs are still to be looked up.
@@ -158,10 +161,12 @@ fn dir_of(path: &Path) -> PathBuf {
 }
 
 impl Loader {
-    /// A loader configured by the `ld.so.conf` at `conf`.
-    pub fn new(conf: &Path) -> Result<Loader, ConfError> {
+    /// The loader of the system at `root`, configured by its `conf` (a
+    /// path inside `root`).
+    pub fn in_root(root: &Path, conf: &Path) -> Result<Loader, ConfError> {
         Ok(Loader {
-            conf_dirs: ldconf::read(conf)?,
+            conf_dirs: ldconf::read_in(root, conf)?,
+            root: root.to_path_buf(),
         })
     }
 
@@ -227,14 +232,20 @@ impl Loader {
         };
         dirs.extend(self.conf_dirs.iter().cloned());
         dirs.extend(default_dirs(k));
-        dirs
+        // $ORIGIN made some of them host paths under the root already.
+        dirs.into_iter()
+            .map(|d| match d.starts_with(&self.root) {
+                true => d,
+                false => elf::in_root(&self.root, &d),
+            })
+            .collect()
     }
 
     /// The first candidate for `name` that is an ELF file of kind `k`.
     fn find(&self, name: &[u8], obj: &Object, k: Kind) -> Option<(PathBuf, Elf)> {
         let name = Path::new(OsStr::from_bytes(name));
         let candidates = if name.as_os_str().as_bytes().contains(&b'/') {
-            vec![name.to_path_buf()]
+            vec![elf::in_root(&self.root, name)]
         } else {
             self.search_dirs(obj, k)
                 .into_iter()

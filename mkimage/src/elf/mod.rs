@@ -9,6 +9,16 @@
 
 pub(crate) mod ldconf;
 pub(crate) mod ldso;
+
+/// Where `path`, a path of the system whose root is `root` (`--sysroot`),
+/// is on this host: under `root`, absolute or not.
+pub fn in_root(root: &Path, path: &Path) -> PathBuf {
+    if root.as_os_str().is_empty() || root == Path::new("/") {
+        return path.to_path_buf();
+    }
+    root.join(path.strip_prefix("/").unwrap_or(path))
+}
+
 #[cfg(test)]
 pub(crate) mod testelf;
 

@@ -29,15 +29,44 @@ const MAX_HOPS: usize = 40;
 pub struct Host {
     /// `$PATH`, where names are looked up.
     pub path_var: Option<OsString>,
-    /// The loader's config, normally `/etc/ld.so.conf`.
+    /// The loader's config, normally `/etc/ld.so.conf` (inside `root`).
     pub ld_so_conf: PathBuf,
+    /// Where the programs' system is: `/`, or another architecture's tree
+    /// (`--sysroot`), whose paths land in the image as that system names
+    /// them.
+    pub root: PathBuf,
 }
+
+/// Where programs are looked up inside a `--sysroot`.
+const SYSROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl Host {
     pub fn from_env() -> Host {
         Host {
             path_var: std::env::var_os("PATH"),
             ld_so_conf: PathBuf::from("/etc/ld.so.conf"),
+            root: PathBuf::from("/"),
+        }
+    }
+
+    /// The programs and libraries of the system at `root` instead.
+    pub fn in_root(root: &Path) -> Host {
+        Host {
+            path_var: Some(SYSROOT_PATH.into()),
+            ld_so_conf: PathBuf::from("/etc/ld.so.conf"),
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn sysroot(&self) -> bool {
+        self.root != Path::new("/")
+    }
+
+    /// The path inside `root` of the host path `p`.
+    fn inside(&self, p: &Path) -> PathBuf {
+        match p.strip_prefix(&self.root) {
+            Ok(rel) if self.sysroot() => Path::new("/").join(rel),
+            _ => p.to_path_buf(),
         }
     }
 }
@@ -84,28 +113,28 @@ pub fn add_bins(
     if bins.is_empty() {
         return Ok(Vec::new());
     }
-    let loader = Loader::new(&host.ld_so_conf)?;
+    let loader = Loader::in_root(&host.root, &host.ld_so_conf)?;
     let mut warnings = Vec::new();
     for name in bins {
         let path = locate(name, host)?;
         let closure = loader.closure(&path)?;
-        for problem in problems(&path, &closure) {
+        for problem in problems(&path, &closure, &host.root) {
             if !allow_missing {
                 return Err(problem);
             }
             warnings.push(format!("warning: {problem}"));
         }
-        add_host_path(tree, &path)?;
-        let interp = closure.interp.iter().filter(|i| i.exists());
+        add_path_in(tree, &host.root, &host.inside(&path))?;
+        let interp = closure.interp.iter().filter(|i| exists_in(&host.root, i));
         for file in interp.chain(&closure.libs) {
-            add_host_path(tree, file)?;
+            add_path_in(tree, &host.root, &host.inside(file))?;
         }
     }
     Ok(warnings)
 }
 
 /// Missing libraries and interpreter of the program at `binary`.
-fn problems(binary: &Path, c: &Closure) -> Vec<BinError> {
+fn problems(binary: &Path, c: &Closure, root: &Path) -> Vec<BinError> {
     let mut found: Vec<BinError> = c
         .missing
         .iter()
@@ -115,7 +144,7 @@ fn problems(binary: &Path, c: &Closure) -> Vec<BinError> {
             by: by.clone(),
         })
         .collect();
-    if let Some(interp) = c.interp.as_ref().filter(|i| !i.exists()) {
+    if let Some(interp) = c.interp.as_ref().filter(|i| !exists_in(root, i)) {
         found.push(BinError::NoInterp {
             binary: binary.to_path_buf(),
             interp: interp.clone(),
@@ -127,6 +156,20 @@ fn problems(binary: &Path, c: &Closure) -> Vec<BinError> {
 /// The program's path: `name` itself if it has a `/` (made absolute),
 /// else the first executable file of that name in `$PATH`.
 pub fn locate(name: &OsStr, host: &Host) -> Result<PathBuf, BinError> {
+    if host.sysroot() {
+        let found = if name.as_bytes().contains(&b'/') {
+            Some(crate::elf::in_root(&host.root, Path::new(name)))
+        } else {
+            std::env::split_paths(SYSROOT_PATH)
+                .map(|d| crate::elf::in_root(&host.root, &d.join(name)))
+                .find(|p| fs::symlink_metadata(p).is_ok())
+        };
+        return found
+            .filter(|p| fs::symlink_metadata(p).is_ok())
+            .ok_or_else(|| BinError::NotFound {
+                name: name.to_string_lossy().into_owned(),
+            });
+    }
     if name.as_bytes().contains(&b'/') {
         let path = std::path::absolute(name).map_err(read_err(Path::new(name)))?;
         fs::metadata(&path).map_err(read_err(&path))?;
@@ -154,15 +197,24 @@ fn parts(target: &Path) -> impl Iterator<Item = OsString> + '_ {
 
 /// Adds the host file at absolute `path` at the same path in the image,
 /// with every symlink met on the way (of directories and of the file).
+#[cfg(test)]
 pub fn add_host_path(tree: &mut Tree, path: &Path) -> Result<(), BinError> {
+    add_path_in(tree, Path::new("/"), path)
+}
+
+/// The same for the file at `path` of the system at `root`: symlinks are
+/// followed inside it (an absolute target starts again at `root`).
+fn add_path_in(tree: &mut Tree, root: &Path, path: &Path) -> Result<(), BinError> {
     let mut pending: VecDeque<OsString> = parts(path).collect();
     // `host` is always a real directory (no symlinks in it).
-    let mut host = PathBuf::from("/");
+    let mut host = root.to_path_buf();
     let mut image: Vec<OsString> = Vec::new();
     let mut hops = 0;
     while let Some(part) = pending.pop_front() {
         if part == ".." {
-            host.pop();
+            if host != root {
+                host.pop();
+            }
             image.pop();
             continue;
         }
@@ -178,14 +230,14 @@ pub fn add_host_path(tree: &mut Tree, path: &Path) -> Result<(), BinError> {
                 });
             }
             if !pending.is_empty() && tree.has_dir(&name) {
-                host = fs::canonicalize(&here).map_err(read_err(&here))?;
+                host = canonical_in(root, &here)?;
                 continue;
             }
             let target = fs::read_link(&here).map_err(read_err(&here))?;
             tree.insert(name, Entry::symlink(target.as_os_str().as_bytes()))?;
             image.pop();
             if target.is_absolute() {
-                host = PathBuf::from("/");
+                host = root.to_path_buf();
                 image.clear();
             }
             for p in parts(&target).collect::<Vec<_>>().into_iter().rev() {
@@ -200,6 +252,26 @@ pub fn add_host_path(tree: &mut Tree, path: &Path) -> Result<(), BinError> {
         }
     }
     Ok(())
+}
+
+/// Whether `path` of the system at `root` leads to a file, its symlinks
+/// followed inside `root`.
+fn exists_in(root: &Path, path: &Path) -> bool {
+    add_path_in(&mut Tree::default(), root, path).is_ok()
+}
+
+/// The real directory a symlinked directory of the system at `root`
+/// leads to, its absolute targets taken inside `root`.
+fn canonical_in(root: &Path, link: &Path) -> Result<PathBuf, BinError> {
+    if root == Path::new("/") {
+        return fs::canonicalize(link).map_err(read_err(link));
+    }
+    let target = fs::read_link(link).map_err(read_err(link))?;
+    let next = match target.is_absolute() {
+        true => crate::elf::in_root(root, &target),
+        false => link.parent().unwrap_or(root).join(target),
+    };
+    fs::canonicalize(&next).map_err(read_err(&next))
 }
 
 #[cfg(test)]

@@ -30,3 +30,33 @@ fn boots_to_the_prompt_respawns_the_shell_reaps_and_powers_off() -> anyhow::Resu
     g.wait_for_re(common::POWEROFF_LOG, STEP)?;
     g.expect_exit(ExitKind::PowerOff)
 }
+
+/// mkimage on this x86-64 host resolves a dynamically linked arm64
+/// program: Debian's arm64 `dash` and `libc6`, unpacked (never installed)
+/// into a tree, go into the image with `--sysroot`, and the program runs
+/// on arm64 through its interpreter and libc from that tree.
+#[test]
+fn a_dynamic_arm64_program_from_a_sysroot_runs() -> anyhow::Result<()> {
+    super::require_aarch64()?;
+    let arch = rescue_tests::Arch::Aarch64;
+    let root = rescue_tests::arch::foreign_sysroot(arch, &["libc6", "dash"])?;
+    let image = rescue_tests::ImageSpec::new("aarch64-sysroot")
+        .arg("--sysroot")
+        .arg(root.display().to_string())
+        .arg("--bin")
+        .arg("/bin/dash")
+        .build()?;
+    let mut g = common::boot(image, "")?;
+    g.prompt(BOOT)?;
+    g.sh(
+        "/bin/dash -c 'echo DYN-$((6*7))-$(readlink /lib/ld-linux-aarch64.so.1)'",
+        "DYN-42-aarch64-linux-gnu/ld-linux-aarch64.so.1",
+        STEP,
+    )?;
+    g.sh(
+        "test -f /lib/aarch64-linux-gnu/libc.so.6 && echo LIBC-IN",
+        "LIBC-IN",
+        STEP,
+    )?;
+    Ok(())
+}

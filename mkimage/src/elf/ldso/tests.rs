@@ -205,7 +205,7 @@ fn default_dirs_are_multiarch_then_lib64_then_lib() {
 
 #[test]
 fn a_host_program_finds_its_libc() {
-    let loader = Loader::new(Path::new("/etc/ld.so.conf")).unwrap();
+    let loader = Loader::in_root(Path::new("/"), Path::new("/etc/ld.so.conf")).unwrap();
     for prog in ["/bin/sh", "/usr/bin/bash"] {
         let Ok(c) = loader.closure(Path::new(prog)) else {
             continue;

@@ -34,6 +34,7 @@ impl Dir {
         Host {
             path_var: Some(self.0.join("bin").into_os_string()),
             ld_so_conf: self.0.join("no-ld.so.conf"),
+            root: PathBuf::from("/"),
         }
     }
 }
@@ -178,4 +179,62 @@ fn garbage_programs_are_refused_by_name() {
     let err = add_bins(&mut t, &["script".into()], true, &d.host()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("bin/script: not an ELF file"), "{text}");
+}
+
+/// Another architecture's tree (`--sysroot`): the program, its interpreter
+/// behind an absolute symlink and its library are found inside the tree,
+/// by the tree's own ld.so.conf include, and land in the image at the
+/// paths that system gives them; an x86-64 library of the same name in the
+/// tree's default directories is passed over.
+#[test]
+fn a_sysroot_of_another_architecture() {
+    let d = Dir::new("sysroot");
+    let arm = |interp, needed| Spec {
+        machine: 183,
+        interp,
+        needed,
+        ..Spec::default()
+    };
+    d.file(
+        "usr/bin/tool",
+        &build(&arm(Some("/lib/ld-linux-aarch64.so.1"), &["libfoo.so.1"])),
+        0o755,
+    );
+    let ld = "lib/aarch64-linux-gnu/ld-linux-aarch64.so.1";
+    d.file(ld, &build(&arm(None, &[])), 0o755);
+    d.link(
+        "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+        "lib/ld-linux-aarch64.so.1",
+    );
+    d.file("lib64/libfoo.so.1", &build(&Spec::default()), 0o644);
+    d.file("opt/arm/libfoo.so.1", &build(&arm(None, &[])), 0o644);
+    d.file(
+        "etc/ld.so.conf",
+        b"include /etc/ld.so.conf.d/*.conf\n",
+        0o644,
+    );
+    d.file("etc/ld.so.conf.d/arm.conf", b"/opt/arm\n", 0o644);
+    let mut t = Tree::default();
+    let host = Host::in_root(&d.0);
+    let warnings = add_bins(&mut t, &["tool".into()], false, &host).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let file = |rel: &str| {
+        Some(Kind::File {
+            src: d.0.join(rel),
+            size: fs::metadata(d.0.join(rel)).unwrap().len(),
+        })
+    };
+    assert_eq!(kind(&t, b"usr/bin/tool"), file("usr/bin/tool"));
+    assert_eq!(
+        kind(&t, b"lib/ld-linux-aarch64.so.1"),
+        link_to("/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1")
+    );
+    assert_eq!(kind(&t, ld.as_bytes()), file(ld));
+    assert_eq!(
+        kind(&t, b"opt/arm/libfoo.so.1"),
+        file("opt/arm/libfoo.so.1")
+    );
+    assert!(t.get(b"lib64/libfoo.so.1").is_none());
+    let absent = locate(OsStr::new("nothing"), &host).unwrap_err();
+    assert!(absent.to_string().contains("nothing"), "{absent}");
 }
