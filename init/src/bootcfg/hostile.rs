@@ -60,38 +60,35 @@ fn fan_out(keyword: &str) -> impl FnMut(&str) -> Result<String, String> + '_ {
     }
 }
 
-#[test]
-fn includes_are_read_within_a_budget() {
-    for keyword in ["source", "configfile"] {
-        let mut reads = 0;
-        let mut inner = fan_out(keyword);
-        let mut counted = |p: &str| {
-            reads += 1;
-            inner(p)
-        };
-        let mut read = budget(&mut counted);
-        let menu = grub::menu("/grub.cfg", "source /f0\n", &mut read);
-        drop(read);
-        assert_eq!(reads, MAX_FILES);
-        assert!(menu
-            .notes
-            .iter()
-            .any(|n| n.contains("included files in all")));
-    }
+/// `parse` reads through the budget a fan-out of `keyword` lines: it
+/// stops at MAX_FILES reads and says so.
+fn assert_budgeted(keyword: &str, parse: impl FnOnce(super::Reader<'_>) -> Vec<String>) {
     let mut reads = 0;
-    let mut inner = fan_out("include");
+    let mut inner = fan_out(keyword);
     let mut counted = |p: &str| {
         reads += 1;
         inner(p)
     };
     let mut read = budget(&mut counted);
-    let menu = syslinux::parse("/isolinux.cfg", "include /f0\n", &mut read);
+    let notes = parse(&mut read);
     drop(read);
-    assert_eq!(reads, MAX_FILES);
-    assert!(menu
-        .notes
-        .iter()
-        .any(|n| n.contains("included files in all")));
+    assert_eq!(reads, MAX_FILES, "{keyword}");
+    assert!(
+        notes.iter().any(|n| n.contains("included files in all")),
+        "{keyword}: {notes:?}"
+    );
+}
+
+#[test]
+fn includes_are_read_within_a_budget() {
+    for keyword in ["source", "configfile"] {
+        assert_budgeted(keyword, |read| {
+            grub::menu("/grub.cfg", "source /f0\n", read).notes
+        });
+    }
+    assert_budgeted("include", |read| {
+        syslinux::parse("/isolinux.cfg", "include /f0\n", read).notes
+    });
 }
 
 #[test]
