@@ -10,10 +10,11 @@
 //!    on one still in use, which then goes by itself when its filesystem
 //!    is unmounted); the filesystem holding a backing file can only go
 //!    after this, hence the repeated passes;
-//! 4. `md.rs`: stop md arrays (`array_state` = clear, what `mdadm --stop`
-//!    does);
-//! 5. `dm.rs`: remove device-mapper devices (DM_DEV_REMOVE, `dmsetup
-//!    remove`), those with nothing stacked on them first.
+//! 4. `dm.rs`: remove device-mapper devices (DM_DEV_REMOVE, `dmsetup
+//!    remove`), those with nothing stacked on them first;
+//! 5. `md.rs`: stop md arrays (`array_state` = clear, what `mdadm --stop`
+//!    does). After dm: LVM on md, the common stacking, goes in one pass
+//!    (md on dm, as md over LUKS, takes a second).
 //!
 //! What is there is read apart from the calls that release it:
 //! `mounts.rs` decides over mountinfo, `swaps.rs` reads /proc/swaps,
@@ -239,8 +240,8 @@ fn release(mut cx: Context) -> Vec<String> {
             Box::new(swap::Swap),
             Box::new(unmount::Unmount::default()),
             Box::new(loopdev::Loops::default()),
-            Box::new(md::Md),
             Box::new(dm::Dm),
+            Box::new(md::Md),
         ]
     };
     passes(&mut targets, &mut cx);
