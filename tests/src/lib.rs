@@ -10,6 +10,7 @@ pub mod demo;
 pub mod e2e;
 pub mod fsck;
 pub mod image;
+pub mod iso;
 pub mod kernel;
 pub mod monitor;
 pub mod nfs;

@@ -10,11 +10,11 @@
 
 use super::common::{self, Guest, BOOT, STEP};
 use super::handoff_fixtures as fx;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
+use rescue_tests::iso::{self, MARKER};
 use rescue_tests::target::write_exec;
 use rescue_tests::{image, ExitKind, ImageSpec, Initramfs, Kernel};
 use std::path::PathBuf;
-use std::process::Command;
 
 /// The virtio modules of `fx::MODULES` (a virtio disk, no filesystem).
 const VIRTIO: usize = 6;
@@ -22,59 +22,15 @@ const ISOLINUX_CFG: &str = include_str!("../../../init/tests/fixtures/iso/rear-i
 const EFI_GRUB_CFG: &str = include_str!("../../../init/tests/fixtures/iso/rear-efi-grub.cfg");
 /// The `rear` entry's append line, without `initrd=`.
 const REAR_ARGS: &str = "root=/dev/ram0 vga=normal rw selinux=0 console=ttyS0,9600 console=tty0";
-/// The rescue image in the ISO prints this with its command line.
-const MARKER: &str = "ISO-RESCUE-UP";
-
-/// The rescue system inside the ISO: rescue-init's image with a boot
-/// script that prints MARKER and the kernel command line.
-fn rescue_initrd() -> Result<Initramfs> {
-    let dir = image::fresh_dir("iso-rescue-src")?;
-    let script = dir.join("10-iso-marker");
-    write_exec(
-        &script,
-        &format!("#!/bin/sh\necho \"{MARKER} cmdline=[$(cat /proc/cmdline)]\"\n"),
-    )?;
-    ImageSpec::new("iso-rescue")
-        .file(script, "/etc/rescue-init/boot.d/10-iso-marker")
-        .build()
-}
-
-/// ReaR's ISO layout with the test kernel and the rescue initrd, made
-/// with `xorriso -as mkisofs -R -J`.
+/// ReaR's ISO layout (isolinux and EFI GRUB) with the test kernel and
+/// the rescue initrd.
 fn rescue_iso(kernel: &Kernel) -> Result<PathBuf> {
-    let initrd = rescue_initrd()?;
-    let dir = image::fresh_dir("iso-image")?;
-    let tree = dir.join("tree");
-    std::fs::create_dir_all(tree.join("isolinux"))?;
-    std::fs::create_dir_all(tree.join("EFI/BOOT"))?;
-    std::fs::copy(&kernel.vmlinuz, tree.join("isolinux/kernel"))?;
-    std::fs::copy(&initrd.path, tree.join("isolinux/initrd.cgz"))?;
-    std::fs::write(tree.join("isolinux/isolinux.cfg"), ISOLINUX_CFG)?;
-    std::fs::write(tree.join("EFI/BOOT/grub.cfg"), EFI_GRUB_CFG)?;
-    let iso = dir.join("rescue.iso");
-    let run = Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "-R",
-            "-J",
-            "-V",
-            "RELAXRECOVER",
-            "-o",
-        ])
-        .arg(&iso)
-        .arg(&tree)
-        .output()
-        .context("running xorriso (apt-get install xorriso)")?;
-    if !run.status.success() {
-        bail!(
-            "xorriso failed for {}: {}",
-            iso.display(),
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
-    Ok(iso)
+    let initrd = iso::rescue_initrd("iso-rescue")?;
+    let configs = [
+        ("isolinux/isolinux.cfg", ISOLINUX_CFG.to_string()),
+        ("EFI/BOOT/grub.cfg", EFI_GRUB_CFG.to_string()),
+    ];
+    iso::rescue_iso("iso-image", kernel, &initrd, &configs)
 }
 
 /// One MiB that is not an ISO.

@@ -8,60 +8,23 @@
 
 use super::common::{self, BOOT, STEP};
 use super::handoff_fixtures as fx;
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
+use rescue_tests::iso::{self, MARKER};
 use rescue_tests::target::write_exec;
 use rescue_tests::{image, ExitKind, ImageSpec, Initramfs, Kernel};
 use std::path::PathBuf;
-use std::process::Command;
 
 const EFI_GRUB_CFG: &str = include_str!("../../../init/tests/fixtures/iso/rear-efi-grub.cfg");
-const MARKER: &str = "ISO-RESCUE-UP";
-
-fn rescue_initrd() -> Result<Initramfs> {
-    let dir = image::fresh_dir("a64-iso-rescue-src")?;
-    let script = dir.join("10-iso-marker");
-    write_exec(
-        &script,
-        &format!("#!/bin/sh\necho \"{MARKER} cmdline=[$(cat /proc/cmdline)]\"\n"),
-    )?;
-    ImageSpec::new("a64-iso-rescue")
-        .file(script, "/etc/rescue-init/boot.d/10-iso-marker")
-        .build()
-}
-
 /// ReaR's EFI layout, GRUB only, with the serial console of arm64.
 fn rescue_iso(kernel: &Kernel) -> Result<PathBuf> {
-    let initrd = rescue_initrd()?;
-    let dir = image::fresh_dir("a64-iso-image")?;
-    let tree = dir.join("tree");
-    std::fs::create_dir_all(tree.join("isolinux"))?;
-    std::fs::create_dir_all(tree.join("EFI/BOOT"))?;
-    std::fs::copy(&kernel.vmlinuz, tree.join("isolinux/kernel"))?;
-    std::fs::copy(&initrd.path, tree.join("isolinux/initrd.cgz"))?;
+    let initrd = iso::rescue_initrd("a64-iso-rescue")?;
     let cfg = EFI_GRUB_CFG.replace("console=ttyS0,9600", "console=ttyAMA0");
-    std::fs::write(tree.join("EFI/BOOT/grub.cfg"), cfg)?;
-    let iso = dir.join("rescue.iso");
-    let run = Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "-R",
-            "-J",
-            "-V",
-            "RELAXRECOVER",
-            "-o",
-        ])
-        .arg(&iso)
-        .arg(&tree)
-        .output()
-        .context("running xorriso (apt-get install xorriso)")?;
-    ensure!(
-        run.status.success(),
-        "xorriso failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    Ok(iso)
+    iso::rescue_iso(
+        "a64-iso-image",
+        kernel,
+        &initrd,
+        &[("EFI/BOOT/grub.cfg", cfg)],
+    )
 }
 
 fn host_image(kernel: &Kernel) -> Result<Initramfs> {
