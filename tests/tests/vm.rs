@@ -503,16 +503,7 @@ mod handoff {
         let (mut g, _disk) = start(&handoff, "", "")?;
         g.wait_for_re("RECOVERY-DONE", BOOT)?;
         g.prompt(BOOT)?;
-        let caps = g.sh(
-            "/init handoff check --load; echo CHECK-RC=$?",
-            r"CHECK-RC=(\d+)\r?\n",
-            BOOT,
-        )?;
-        anyhow::ensure!(
-            caps[1] == "0",
-            "handoff check --load failed:\n{}",
-            g.console_since_cursor()
-        );
+        handoff_fixtures::check_load(&mut g)?;
         anyhow::ensure!(
             g.console().contains("loaded with FileLoad"),
             "check --load did not report the load"

@@ -42,13 +42,7 @@ fn devices_spec(kernel: &Kernel, name: &str) -> Result<ImageSpec> {
 }
 
 fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {
-    let dir = image::fresh_dir(&format!("devices-{name}"))?;
-    let root = dir.join("root");
-    std::fs::create_dir_all(&root)?;
-    std::fs::write(root.join("marker"), marker)?;
-    let img = dir.join("disk.img");
-    fx::mke2fs(&root, &img, name, "32M")?;
-    Ok(img)
+    fx::marked_disk("devices", name, marker)
 }
 
 /// `-drive` for a raw image that a `-device` attaches.

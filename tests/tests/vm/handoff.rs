@@ -48,3 +48,30 @@ pub fn rescue_image(kernel: &Kernel, handoff: &str, extra: &str) -> Result<Initr
 pub fn assert_disk_clean(disk: &Path) -> Result<()> {
     rescue_tests::fsck::assert_ext4_clean(disk)
 }
+
+/// `rescue-init handoff check --load` at the prompt: it must exit 0.
+pub fn check_load(g: &mut super::common::Guest) -> Result<()> {
+    let caps = g.sh(
+        "/init handoff check --load; echo CHECK-RC=$?",
+        r"CHECK-RC=(\d+)\r?\n",
+        super::common::BOOT,
+    )?;
+    anyhow::ensure!(
+        caps[1] == "0",
+        "handoff check --load failed:\n{}",
+        g.console_since_cursor()
+    );
+    Ok(())
+}
+
+/// A 32 MiB ext4 disk labelled `name` holding a file `marker` that says
+/// `marker`, in a fresh `<dir>-<name>` directory.
+pub fn marked_disk(dir: &str, name: &str, marker: &str) -> Result<PathBuf> {
+    let dir = image::fresh_dir(&format!("{dir}-{name}"))?;
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root)?;
+    std::fs::write(root.join("marker"), marker)?;
+    let img = dir.join("disk.img");
+    mke2fs(&root, &img, name, "32M")?;
+    Ok(img)
+}

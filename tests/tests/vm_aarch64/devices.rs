@@ -8,7 +8,7 @@
 use super::common::{Guest, BOOT, STEP};
 use super::handoff_fixtures as fx;
 use anyhow::Result;
-use rescue_tests::{image, ExitKind, ImageSpec, Kernel};
+use rescue_tests::{ExitKind, ImageSpec, Kernel};
 use std::path::PathBuf;
 
 const MODULES: &[&str] = &[
@@ -21,13 +21,7 @@ const MODULES: &[&str] = &[
 ];
 
 fn small_disk(name: &str, marker: &str) -> Result<PathBuf> {
-    let dir = image::fresh_dir(&format!("a64-devices-{name}"))?;
-    let root = dir.join("root");
-    std::fs::create_dir_all(&root)?;
-    std::fs::write(root.join("marker"), marker)?;
-    let img = dir.join("disk.img");
-    fx::mke2fs(&root, &img, name, "32M")?;
-    Ok(img)
+    fx::marked_disk("a64-devices", name, marker)
 }
 
 fn qemu_args(mmio: &std::path::Path, scsi: &std::path::Path) -> Vec<String> {
