@@ -1,9 +1,10 @@
 //! An arm64 kernel as kexec needs it: an uncompressed Image. Distributions
 //! ship it plain (Debian), gzip-compressed (Ubuntu's `vmlinuz`), or as an
-//! EFI zboot PE whose payload is the compressed Image (Fedora, zstd). The
-//! gzip cases are decompressed here in memory; zboot is refused under
-//! lockdown, where the kernel would take only what it can check against
-//! a signature, and the decompressed payload carries none.
+//! EFI zboot PE whose payload is the compressed Image (Fedora: zstd). Each
+//! is decompressed here in memory (zstd in the arm64 build only, with
+//! ruzstd); zboot is refused under lockdown, where the kernel would take
+//! only what it can check against a signature, and the decompressed
+//! payload carries none.
 
 /// The largest Image accepted after decompression.
 pub(crate) const MAX_IMAGE: usize = 256 << 20;
@@ -49,11 +50,38 @@ fn zboot(file: &[u8]) -> Result<(Vec<u8>, Packing), String> {
     let name = name.split(|&c| c == 0).next().unwrap_or_default();
     match name {
         b"gzip" => Ok((gunzip(payload)?, Packing::Zboot("gzip"))),
+        b"zstd" => Ok((unzstd(payload, MAX_IMAGE)?, Packing::Zboot("zstd"))),
         other => Err(format!(
-            "an EFI zboot kernel compressed with {:?}: only gzip is decompressed here",
+            "an EFI zboot kernel compressed with {:?}: only gzip and zstd are decompressed here",
             String::from_utf8_lossy(other)
         )),
     }
+}
+
+/// A zstd stream (one or more frames), at most `max` bytes out.
+#[cfg(any(target_arch = "aarch64", test))]
+fn unzstd(b: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut rest = b;
+    while !rest.is_empty() {
+        let mut frame =
+            ruzstd::decoding::StreamingDecoder::new(&mut rest).map_err(|e| format!("zstd: {e}"))?;
+        let room = (max + 1).saturating_sub(out.len()) as u64;
+        (&mut frame)
+            .take(room)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("zstd: cannot decompress: {e}"))?;
+        if out.len() > max {
+            return Err(format!("zstd: the Image is over {max} bytes"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(not(any(target_arch = "aarch64", test)))]
+fn unzstd(_: &[u8], _: usize) -> Result<Vec<u8>, String> {
+    Err("zstd: decompressed by the arm64 build only".into())
 }
 
 /// Whether the kernel is in lockdown ("[none]" is not).
@@ -104,6 +132,37 @@ mod tests {
         out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
         out.extend([0; 8]);
         out
+    }
+
+    use ruzstd::encoding::CompressionLevel;
+
+    /// An EFI zboot header (MZ, `zimg`, payload offset and size, the
+    /// compression's name at 24) and `payload` at 64.
+    fn zboot_file(name: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut z = b"MZ\0\0zimg".to_vec();
+        z.extend(64u32.to_le_bytes());
+        z.extend((payload.len() as u32).to_le_bytes());
+        z.resize(24, 0);
+        z.extend(name);
+        z.resize(64, 0);
+        z.extend(payload);
+        z
+    }
+
+    /// Fedora's arm64 kernels: zstd in EFI zboot, two frames here.
+    #[test]
+    fn zboot_zstd_is_decompressed() {
+        let image = b"an arm64 Image from Fedora".repeat(5000);
+        let (a, b) = image.split_at(40_000);
+        let mut payload = ruzstd::encoding::compress_to_vec(a, CompressionLevel::Fastest);
+        payload.extend(ruzstd::encoding::compress_to_vec(
+            b,
+            CompressionLevel::Fastest,
+        ));
+        match unpack(zboot_file(b"zstd", &payload)) {
+            Ok(got) => assert_eq!(got, (image, Packing::Zboot("zstd"))),
+            Err(e) => assert!(locked_down() && e.contains("lockdown"), "{e}"),
+        }
     }
 
     #[test]
@@ -160,14 +219,16 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_unpack() {
-        let mut z = b"MZ\0\0zimg".to_vec();
-        z.extend(64u32.to_le_bytes());
-        z.extend(4u32.to_le_bytes());
-        z.resize(24, 0);
-        z.extend(b"zstd\0\0\0\0");
-        z.resize(68, 0);
-        let e = unpack(z).unwrap_err();
-        assert!(e.contains("zstd") || e.contains("lockdown"), "{e}");
+        for (name, payload, says) in [
+            (b"zstd", vec![0u8; 4], "zstd: "),
+            (b"lzma", vec![0u8; 4], "compressed with \"lzma\""),
+        ] {
+            let e = unpack(zboot_file(name, &payload)).unwrap_err();
+            assert!(e.contains(says) || e.contains("lockdown"), "{e}");
+        }
+        let z = ruzstd::encoding::compress_to_vec(&[0u8; 5000][..], CompressionLevel::Fastest);
+        let e = unzstd(&z, 4096).unwrap_err();
+        assert_eq!(e, "zstd: the Image is over 4096 bytes");
         let e = unpack(vec![
             0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0,
         ])
