@@ -48,3 +48,22 @@ pub(crate) mod timed;
 pub(crate) mod timeline;
 pub(crate) mod udev;
 pub(crate) mod watchdog;
+
+/// The parsers of kernel files, for the `kernel` fuzz target: an x86-64
+/// bzImage header, a gzip or EFI zboot kernel unpacked (within 16 MiB) and
+/// its arm64 Image header, a device tree read and written back. Never
+/// panics; a tree that reads must read again after writing.
+#[doc(hidden)]
+pub fn fuzz_kernel_file(data: &[u8]) {
+    let _ = handoff::parse_bzimage_header(data, data.len() as u64);
+    if let Ok((image, _)) = kexec::unpack::unpack_within(data.to_vec(), 16 << 20) {
+        let _ = kexec::arm64::image_header(&image);
+    }
+    if let Ok(tree) = kexec::fdt::Fdt::parse(data) {
+        let again = tree.write();
+        assert!(
+            kexec::fdt::Fdt::parse(&again).is_ok(),
+            "a device tree that was read does not read again once written"
+        );
+    }
+}

@@ -56,7 +56,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use bzimage::cmdline_size_of;
+pub(crate) use bzimage::{cmdline_size_of, parse_header as parse_bzimage_header};
 pub(crate) use error::HandoffError;
 pub(crate) use execute::Decision;
 pub use file::{parse, HandoffFile};

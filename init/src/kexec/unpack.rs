@@ -20,11 +20,17 @@ pub enum Packing {
 
 /// The Image inside `file`, decompressed if needed.
 pub fn unpack(file: Vec<u8>) -> Result<(Vec<u8>, Packing), String> {
+    unpack_within(file, MAX_IMAGE)
+}
+
+/// [`unpack`] with at most `max` bytes decompressed (the fuzz target's
+/// smaller bound).
+pub fn unpack_within(file: Vec<u8>, max: usize) -> Result<(Vec<u8>, Packing), String> {
     if file.starts_with(&[0x1f, 0x8b]) {
-        return Ok((gunzip(&file)?, Packing::Gzip));
+        return Ok((gunzip(&file, max)?, Packing::Gzip));
     }
     if file.starts_with(b"MZ") && file.get(4..8) == Some(b"zimg") {
-        return zboot(&file);
+        return zboot(&file, max);
     }
     Ok((file, Packing::Plain))
 }
@@ -36,7 +42,7 @@ fn le32(b: &[u8], at: usize) -> Option<usize> {
 
 /// EFI zboot (drivers/firmware/efi/libstub/zboot-header.S): payload
 /// offset and size at 8 and 12, the compression's name at 24.
-fn zboot(file: &[u8]) -> Result<(Vec<u8>, Packing), String> {
+fn zboot(file: &[u8], max: usize) -> Result<(Vec<u8>, Packing), String> {
     if locked_down() {
         return Err("an EFI zboot kernel under lockdown: its decompressed Image cannot be checked against the signature, so it is not loaded".into());
     }
@@ -49,8 +55,8 @@ fn zboot(file: &[u8]) -> Result<(Vec<u8>, Packing), String> {
     let name = file.get(24..32).ok_or("EFI zboot header truncated")?;
     let name = name.split(|&c| c == 0).next().unwrap_or_default();
     match name {
-        b"gzip" => Ok((gunzip(payload)?, Packing::Zboot("gzip"))),
-        b"zstd" => Ok((unzstd(payload, MAX_IMAGE)?, Packing::Zboot("zstd"))),
+        b"gzip" => Ok((gunzip(payload, max)?, Packing::Zboot("gzip"))),
+        b"zstd" => Ok((unzstd(payload, max)?, Packing::Zboot("zstd"))),
         other => Err(format!(
             "an EFI zboot kernel compressed with {:?}: only gzip and zstd are decompressed here",
             String::from_utf8_lossy(other)
@@ -91,7 +97,7 @@ fn locked_down() -> bool {
 
 /// A gzip member (RFC 1952): the header's optional fields skipped, the
 /// deflate stream inflated.
-pub fn gunzip(b: &[u8]) -> Result<Vec<u8>, String> {
+pub fn gunzip(b: &[u8], max: usize) -> Result<Vec<u8>, String> {
     let bad = |what: &str| format!("gzip: {what}");
     if b.len() < 18 || b[2] != 8 {
         return Err(bad("truncated or not deflate"));
@@ -118,7 +124,7 @@ pub fn gunzip(b: &[u8]) -> Result<Vec<u8>, String> {
         at += 2;
     }
     let stream = b.get(at..).ok_or_else(|| bad("truncated header"))?;
-    miniz_oxide::inflate::decompress_to_vec_with_limit(stream, MAX_IMAGE)
+    miniz_oxide::inflate::decompress_to_vec_with_limit(stream, max)
         .map_err(|e| bad(&format!("cannot inflate: {e}")))
 }
 
