@@ -245,8 +245,10 @@ fuzz-run:
 		(cd fuzz && $(FUZZ_RUN) $$t corpus/$$t seeds/$$t -- \
 			-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024); \
 	done
-	mkdir -p mkimage/fuzz/corpus/list mkimage/fuzz/corpus/manifest
+	mkdir -p mkimage/fuzz/corpus/list mkimage/fuzz/corpus/manifest mkimage/fuzz/corpus/deflate
 	cd mkimage/fuzz && $(FUZZ_RUN) list corpus/list seeds/list -- \
 		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024
 	cd mkimage/fuzz && $(FUZZ_RUN) manifest corpus/manifest ../tests/manifests -- \
+		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024
+	cd mkimage/fuzz && $(FUZZ_RUN) deflate corpus/deflate seeds/deflate -- \
 		-max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024

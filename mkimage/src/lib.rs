@@ -1,6 +1,7 @@
 //! mkimage as a library: the image builder, reader and extractor. The
 //! `mkimage` binary is [`run`]; the fuzz targets call
-//! [`cli::manifest::parse`] and [`inspect::list::list_from`]. The rest is
+//! [`cli::manifest::parse`], [`inspect::list::list_from`] and
+//! [`fuzz_deflate_sync`]. The rest is
 //! crate-private, so that the compiler finds what no one uses.
 //!
 //! The parts, from the command line down (each folder's tests are in
@@ -42,3 +43,10 @@ pub(crate) mod report;
 pub(crate) mod tree;
 
 pub use commands::run;
+
+/// For the fuzz target `deflate`: the block walk that joins libdeflate's
+/// pieces into one gzip member refuses what it does not understand and
+/// never panics.
+pub fn fuzz_deflate_sync(data: &[u8]) {
+    let _ = compress::pgzip::sync::to_sync_flush(&mut data.to_vec());
+}

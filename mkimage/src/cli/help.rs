@@ -125,11 +125,10 @@ Compression: without --compress, zstd if the target kernel's config \
 (--kernel-config or --kver) has CONFIG_RD_ZSTD=y, else gzip; stderr says \
 which and why. A --compress whose CONFIG_RD_* the config does not enable \
 gives a warning. zstd, gzip and xz run on all cores (their output does not \
-depend on the number; gzip in 1 MiB blocks primed with the 32 KiB before, \
-as pigz does, one ordinary gzip member; xz in blocks of 3 times its \
-dictionary), xz uses the CRC32 check and lz4 the legacy format, as the \
-kernel requires. gzip is zlib's deflate (3-byte matches at every level, \
-as GNU gzip), so --level 6 matches gzip -6's size.";
+depend on the number; gzip in 1 MiB blocks joined into one ordinary gzip \
+member, as pigz does; xz in blocks of 3 times its dictionary), xz uses \
+the CRC32 check and lz4 the legacy format, as the kernel requires. gzip \
+is libdeflate's deflate: --level 6 is a little smaller than gzip -6.";
 
 pub const LIST_ABOUT: &str = "List the entries of an image";
 

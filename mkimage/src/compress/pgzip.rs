@@ -1,14 +1,20 @@
-//! gzip on every core, in the way pigz does it: the input is cut into
-//! blocks of [`BLOCK`] bytes, each compressed on its own thread as raw
-//! deflate primed with the 32 KiB before it (so matches still reach back
-//! across the cut), ending in a sync flush (an empty stored block, which
-//! leaves the stream byte-aligned) except the last, which ends the stream.
-//! The pieces, in order, make one ordinary gzip member: the kernel's
-//! single-member inflater reads it like any other.
+//! gzip on every core, as pigz does it but with libdeflate: the input is
+//! cut into blocks of [`BLOCK`] bytes, each compressed on its own thread
+//! as raw deflate ending in a sync flush (an empty stored block, which
+//! leaves the stream byte-aligned; [`sync`]) except the last, which ends
+//! the stream. The pieces, in order, make one ordinary gzip member: the
+//! kernel's single-member inflater reads it like any other.
 //!
-//! Each block's output depends only on its bytes, the 32 KiB before it
-//! and the level, never on the thread count, so images stay reproducible.
-//! The CRC-32 is computed per block on the workers and combined in order.
+//! Unlike pigz, a block is not primed with the 32 KiB before it
+//! (libdeflate takes no dictionary): matches do not reach back across a
+//! cut, which costs about 0.15 % at 1 MiB blocks, far less than libdeflate
+//! gains over zlib.
+//!
+//! Each block's output depends only on its bytes and the level, never on
+//! the thread count, so images stay reproducible. The CRC-32 is computed
+//! per block on the workers and combined in order.
+
+pub(crate) mod sync;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -16,16 +22,13 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use flate2::{Compress, FlushCompress, Status};
+use libdeflater::{CompressionLvl, Compressor};
 
 /// Input bytes per block.
 pub const BLOCK: usize = 1 << 20;
-/// Deflate's window: the dictionary each block gets from the one before.
-const WINDOW: usize = 32 * 1024;
 
 struct Job {
     index: u64,
-    dict: Vec<u8>,
     data: Vec<u8>,
     last: bool,
 }
@@ -39,8 +42,6 @@ pub struct ParallelGz<W: Write> {
     out: Option<W>,
     level: u32,
     block: Vec<u8>,
-    /// The last [`WINDOW`] bytes of the previous block.
-    dict: Vec<u8>,
     jobs: Option<SyncSender<Job>>,
     results: Receiver<Done>,
     workers: Vec<JoinHandle<()>>,
@@ -72,7 +73,6 @@ impl<W: Write> ParallelGz<W> {
             out: Some(out),
             level,
             block: Vec::with_capacity(BLOCK),
-            dict: Vec::new(),
             jobs: Some(jobs),
             results,
             workers: handles,
@@ -99,11 +99,8 @@ impl<W: Write> ParallelGz<W> {
     /// Hands the collected block to the workers.
     fn send(&mut self, last: bool) -> io::Result<()> {
         let data = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
-        let dict = std::mem::take(&mut self.dict);
-        self.dict = data[data.len().saturating_sub(WINDOW)..].to_vec();
         let job = Job {
             index: self.sent,
-            dict,
             data,
             last,
         };
@@ -213,38 +210,21 @@ fn worker(jobs: &Mutex<Receiver<Job>>, done: &mpsc::Sender<Done>, level: u32) {
     }
 }
 
-/// One block as raw deflate: primed with its dictionary, ended by a sync
-/// flush, or by the final block for the last one. Each block gets a new
-/// compressor: a deflate stream after `reset` can still find matches through what
-/// the previous stream left in its window (a valid stream, but not the
-/// same bytes), and which worker had which block before is chance.
+/// One block as raw deflate, ended by a sync flush, or by the final
+/// block for the last one.
 fn deflate_block(level: u32, job: &Job) -> io::Result<Vec<u8>> {
-    let c = &mut Compress::new(flate2::Compression::new(level), false);
-    if !job.dict.is_empty() {
-        c.set_dictionary(&job.dict).map_err(io::Error::other)?;
+    let level = CompressionLvl::new(level as i32)
+        .map_err(|e| io::Error::other(format!("gzip level {level}: {e:?}")))?;
+    let mut c = Compressor::new(level);
+    let mut out = vec![0; c.deflate_compress_bound(job.data.len())];
+    let n = c
+        .deflate_compress(&job.data, &mut out)
+        .map_err(|e| io::Error::other(format!("libdeflate: {e:?}")))?;
+    out.truncate(n);
+    if !job.last {
+        sync::to_sync_flush(&mut out)?;
     }
-    let flush = if job.last {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::Sync
-    };
-    let mut out = Vec::with_capacity(job.data.len() / 2 + 1024);
-    loop {
-        if out.capacity() - out.len() < 1024 {
-            out.reserve(out.capacity().max(64 * 1024));
-        }
-        let consumed = c.total_in() as usize;
-        let status = c
-            .compress_vec(&job.data[consumed..], &mut out, flush)
-            .map_err(io::Error::other)?;
-        let all_in = c.total_in() as usize == job.data.len();
-        match status {
-            Status::StreamEnd => return Ok(out),
-            // A flush is complete once it leaves output space unused.
-            _ if !job.last && all_in && out.len() < out.capacity() => return Ok(out),
-            _ => {}
-        }
-    }
+    Ok(out)
 }
 
 #[cfg(test)]

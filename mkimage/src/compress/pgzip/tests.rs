@@ -56,33 +56,6 @@ fn output_does_not_depend_on_threads_or_write_sizes() {
 }
 
 #[test]
-fn the_dictionary_carries_matches_across_blocks() {
-    // 16 KiB of incompressible-looking bytes at the end of the first
-    // block and again at the start of the second: the copy costs almost
-    // nothing only if the second block sees the first through the
-    // dictionary.
-    let mut x: u64 = 7;
-    let noise: Vec<u8> = (0..WINDOW / 2)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let mut data = vec![0u8; BLOCK - WINDOW / 2];
-    data.extend_from_slice(&noise);
-    data.extend_from_slice(&noise);
-    let gz = compress(&data, 6, 2, BLOCK);
-    assert_eq!(gunzip(&gz), data);
-    assert!(
-        gz.len() < WINDOW / 2 + 4096,
-        "{} bytes: no reach back",
-        gz.len()
-    );
-}
-
-#[test]
 fn a_failing_output_is_an_error_not_a_hang() {
     struct Broken;
     impl Write for Broken {
@@ -109,7 +82,6 @@ fn a_block_compresses_the_same_after_any_other() {
     let blocks: Vec<&[u8]> = exe.chunks(BLOCK / 4).take(6).collect();
     let job = |i: usize| Job {
         index: 0,
-        dict: blocks[i.saturating_sub(1)][..WINDOW.min(blocks[0].len())].to_vec(),
         data: blocks[i].to_vec(),
         last: false,
     };
