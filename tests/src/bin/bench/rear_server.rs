@@ -136,23 +136,32 @@ fn has(tree: &Path, rel: &str) -> bool {
 /// The realistic case, measured: packing the server's trees, the initrds'
 /// sizes, and `reps` boots of each on the server's machine.
 pub fn measure(reps: usize) -> Result<String> {
-    use crate::rear::{boot_timed, med_range, pack_mkimage, pack_stock, size};
+    use crate::rear::{boot_timed, med_range, pack_mkimage, pack_stock, size, KIT_ZSTD};
     use crate::report::{median, num, Table};
     let s = make()?;
     let out = s.journey.dir.join("packs");
     std::fs::create_dir_all(&out)?;
-    let candidates: [(&str, &[&str]); 4] = [
-        ("mkimage zstd -3 (the kit before)", &["--compress", "zstd"]),
+    let (kit, stock) = (s.kit.rootfs.as_path(), s.stock.rootfs.as_path());
+    let candidates: [(&str, &Path, &[&str]); 5] = [
         (
-            "mkimage zstd -9 --dedup",
-            &["--compress", "zstd", "--level", "9", "--dedup"],
+            "mkimage gzip -6 (ReaR's default kept; stock tree)",
+            stock,
+            &["--compress", "gzip", "--level", "6"],
         ),
         (
+            "mkimage zstd -3 (the kit before)",
+            kit,
+            &["--compress", "zstd"],
+        ),
+        ("mkimage zstd -9 --dedup (the kit now)", kit, KIT_ZSTD),
+        (
             "mkimage zstd -15 --dedup",
+            kit,
             &["--compress", "zstd", "--level", "15", "--dedup"],
         ),
         (
             "mkimage zstd -19 --dedup",
+            kit,
             &["--compress", "zstd", "--level", "19", "--dedup"],
         ),
     ];
@@ -178,10 +187,10 @@ pub fn measure(reps: usize) -> Result<String> {
         num(base_s, 0),
         "1.00".into(),
     ]);
-    for (label, args) in candidates {
+    for (label, tree, args) in candidates {
         let file = out.join("kit.img");
         let times: Vec<f64> = (0..reps)
-            .map(|_| pack_mkimage(&s.kit.rootfs, &file, args))
+            .map(|_| pack_mkimage(tree, &file, args))
             .collect::<Result<_>>()?;
         let (m, r) = med_range(&times);
         let bytes = size(&file) as f64;
