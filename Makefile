@@ -222,7 +222,7 @@ deb: all man
 # manifests) and what earlier runs found (corpus/). Needs `cargo install
 # cargo-fuzz`; RUSTC_BOOTSTRAP lets the stable toolchain take the sanitizer
 # flags cargo-fuzz passes. `make fuzz-ci` is the short run CI does after
-# `make test`: FUZZ_CI_SECONDS (10) each, 113 s once built (the first
+# `make test`: FUZZ_CI_SECONDS (10) each, about 2 minutes once built (the first
 # build of the two sanitizer workspaces takes minutes more).
 FUZZ_SECONDS    ?= 30
 FUZZ_CI_SECONDS ?= 10
