@@ -1,8 +1,6 @@
 use super::*;
 use std::io::Read;
 
-use libdeflater::{CompressionLvl, Compressor};
-
 /// xorshift bytes: `noise` of every 8 random, the rest from a small
 /// alphabet (so libdeflate makes dynamic blocks, stored ones for pure
 /// noise, fixed ones for tiny inputs).
@@ -22,12 +20,14 @@ fn bytes(len: usize, seed: u64, noise: u64) -> Vec<u8> {
         .collect()
 }
 
-fn deflate(data: &[u8], level: i32) -> Vec<u8> {
-    let mut c = Compressor::new(CompressionLvl::new(level).unwrap());
-    let mut out = vec![0; c.deflate_compress_bound(data.len())];
-    let n = c.deflate_compress(data, &mut out).unwrap();
-    out.truncate(n);
-    out
+/// The complete stream pgzip makes of a last block.
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let job = super::super::Job {
+        index: 0,
+        data: data.to_vec(),
+        last: true,
+    };
+    super::super::deflate_block(level, &job).unwrap()
 }
 
 fn inflate(stream: &[u8]) -> Vec<u8> {
