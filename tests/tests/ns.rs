@@ -22,7 +22,9 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 struct Ns {
     child: Child,
-    out: std::sync::mpsc::Receiver<u8>,
+    /// What each read of stdout or stderr got, whole: sent byte by byte,
+    /// the two readers interleaved a log line with a command's output.
+    out: std::sync::mpsc::Receiver<Vec<u8>>,
     log: Vec<u8>,
 }
 
@@ -73,7 +75,7 @@ impl Ns {
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 || buf[..n].iter().any(|b| tx.send(*b).is_err()) {
+                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
                         break;
                     }
                 }
@@ -87,8 +89,8 @@ impl Ns {
     }
 
     fn text(&mut self) -> String {
-        while let Ok(b) = self.out.try_recv() {
-            self.log.push(b);
+        while let Ok(chunk) = self.out.try_recv() {
+            self.log.extend_from_slice(&chunk);
         }
         String::from_utf8_lossy(&self.log).into_owned()
     }
